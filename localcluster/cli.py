@@ -1,0 +1,64 @@
+"""Command line of the local cluster; errors become one line and a distinct exit status."""
+
+import argparse
+import subprocess
+import sys
+
+from localcluster import paths, state, versions
+from localcluster.errors import EXIT_NOT_UP, EXIT_PREFLIGHT, ClusterError
+from localcluster.topology import IP_FAMILIES, PROXY_MODES
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m localcluster", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="build (once) and start the cluster")
+    up.add_argument("--proxy-mode", choices=PROXY_MODES, default="iptables")
+    up.add_argument("--ip-family", choices=IP_FAMILIES, default="ipv4")
+    sub.add_parser("status", help="components, versions, health; exit 0 only when all healthy")
+    sub.add_parser("kubeconfig", help="print the admin kubeconfig path")
+    sub.add_parser("down", help="stop everything and remove what up created")
+    sub.add_parser("install-deps", help="apt-get install the Debian packages the cluster needs")
+    sub.add_parser("build", help="build the binaries and images (cached) without starting anything")
+    return parser
+
+
+def _install_deps() -> None:
+    for cmd in (["apt-get", "update", "-q"],
+                ["apt-get", "install", "-y", "-q", "--no-install-recommends", *versions.DEBIAN_PACKAGES]):
+        proc = subprocess.run(cmd, capture_output=True, text=True, env={"DEBIAN_FRONTEND": "noninteractive",
+                                                                         "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+        if proc.returncode != 0:
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
+            raise ClusterError(f"{' '.join(cmd[:2])} failed: {' '.join(tail)}", EXIT_PREFLIGHT)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    say = lambda msg: print(f"localcluster: {msg}", flush=True)  # noqa: E731
+    try:
+        if args.command == "up":
+            from localcluster.up import up
+            up(args.proxy_mode, args.ip_family, say)
+        elif args.command == "down":
+            from localcluster.down import down
+            down(say)
+        elif args.command == "status":
+            from localcluster.status import status
+            return 0 if status() else 1
+        elif args.command == "kubeconfig":
+            if state.load() is None:
+                raise ClusterError("no cluster is up (run `python -m localcluster up`)", EXIT_NOT_UP)
+            print(paths.ADMIN_KUBECONFIG)
+        elif args.command == "install-deps":
+            _install_deps()
+        elif args.command == "build":
+            from localcluster import build, images
+            images.ensure_archives(build.ensure_binaries(say))
+    except ClusterError as err:
+        print(f"localcluster: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("localcluster: interrupted; run `python -m localcluster down` to clean up", file=sys.stderr)
+        return 130
+    return 0

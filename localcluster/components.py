@@ -1,0 +1,91 @@
+"""Command lines of the cluster's daemons."""
+
+import shutil
+from pathlib import Path
+
+from localcluster import paths
+from localcluster.topology import (APISERVER_PORT, CLUSTER_DOMAIN, ETCD_CLIENT_PORT, ETCD_PEER_PORT,
+                                   NODE_NAME, Topology)
+
+ETCD_URL = f"http://127.0.0.1:{ETCD_CLIENT_PORT}"
+# Start order; down stops them in reverse.
+ORDER = ["containerd", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet",
+         "kube-proxy"]
+
+
+def _pki(name: str) -> str:
+    return str(paths.PKI / name)
+
+
+def containerd(config: Path) -> list[str]:
+    return [shutil.which("containerd") or "containerd", "--config", str(config)]
+
+
+def etcd() -> list[str]:
+    peer = f"http://127.0.0.1:{ETCD_PEER_PORT}"
+    return [shutil.which("etcd") or "etcd", "--name", NODE_NAME, "--data-dir", str(paths.ETCD_DATA),
+            "--listen-client-urls", ETCD_URL, "--advertise-client-urls", ETCD_URL,
+            "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+            "--initial-cluster", f"{NODE_NAME}={peer}", "--initial-cluster-state", "new",
+            "--listen-metrics-urls", "http://127.0.0.1:2381", "--quota-backend-bytes", str(2 * 1024 ** 3)]
+
+
+def kube_apiserver(bins: Path, topology: Topology) -> list[str]:
+    return [str(bins / "kube-apiserver"),
+            f"--etcd-servers={ETCD_URL}",
+            f"--advertise-address={topology.primary_node_ip}",
+            "--bind-address=::" if ":" in topology.primary_node_ip else "--bind-address=0.0.0.0",
+            f"--secure-port={APISERVER_PORT}",
+            f"--service-cluster-ip-range={topology.service_cidrs}",
+            f"--client-ca-file={_pki('ca.crt')}",
+            f"--tls-cert-file={_pki('apiserver.crt')}", f"--tls-private-key-file={_pki('apiserver.key')}",
+            f"--kubelet-client-certificate={_pki('apiserver-kubelet-client.crt')}",
+            f"--kubelet-client-key={_pki('apiserver-kubelet-client.key')}",
+            "--kubelet-preferred-address-types=InternalIP,Hostname",
+            f"--service-account-issuer=https://kubernetes.default.svc.{CLUSTER_DOMAIN}",
+            f"--service-account-key-file={_pki('sa.pub')}",
+            f"--service-account-signing-key-file={_pki('sa.key')}",
+            "--authorization-mode=Node,RBAC",
+            "--allow-privileged=true",
+            "--enable-admission-plugins=NodeRestriction",
+            "--profiling=false",
+            "--endpoint-reconciler-type=lease",
+            "--event-ttl=30m"]
+
+
+def kube_controller_manager(bins: Path, topology: Topology) -> list[str]:
+    return [str(bins / "kube-controller-manager"),
+            f"--kubeconfig={paths.CONFIG / 'kube-controller-manager.kubeconfig'}",
+            f"--authentication-kubeconfig={paths.CONFIG / 'kube-controller-manager.kubeconfig'}",
+            f"--authorization-kubeconfig={paths.CONFIG / 'kube-controller-manager.kubeconfig'}",
+            "--bind-address=127.0.0.1",
+            f"--service-cluster-ip-range={topology.service_cidrs}",
+            f"--cluster-cidr={topology.pod_cidrs}",
+            f"--root-ca-file={_pki('ca.crt')}",
+            f"--service-account-private-key-file={_pki('sa.key')}",
+            "--use-service-account-credentials=true",
+            "--controllers=*,-nodeipam,-cloud-node-lifecycle",
+            "--leader-elect=false",
+            "--profiling=false"]
+
+
+def kube_scheduler(bins: Path) -> list[str]:
+    kubeconfig = paths.CONFIG / "kube-scheduler.kubeconfig"
+    return [str(bins / "kube-scheduler"), f"--kubeconfig={kubeconfig}",
+            f"--authentication-kubeconfig={kubeconfig}", f"--authorization-kubeconfig={kubeconfig}",
+            "--bind-address=127.0.0.1", "--leader-elect=false", "--profiling=false"]
+
+
+def kubelet(bins: Path, topology: Topology) -> list[str]:
+    return [str(bins / "kubelet"),
+            f"--config={paths.CONFIG / 'kubelet.yaml'}",
+            f"--kubeconfig={paths.CONFIG / 'kubelet.kubeconfig'}",
+            f"--root-dir={paths.KUBELET_ROOT}",
+            f"--cert-dir={paths.KUBELET_ROOT / 'pki'}",
+            f"--hostname-override={NODE_NAME}",
+            f"--node-ip={topology.node_ips}",
+            "--v=1"]
+
+
+def kube_proxy(bins: Path) -> list[str]:
+    return [str(bins / "kube-proxy"), f"--config={paths.CONFIG / 'kube-proxy.yaml'}", "--v=1"]

@@ -1,0 +1,117 @@
+"""Configuration files of the components, rendered from the topology and the chosen modes."""
+
+import json
+from pathlib import Path
+from string import Template
+
+from localcluster import paths, versions
+from localcluster.topology import CLUSTER_DOMAIN, CNI_NETWORK, NODE_NAME, POD_BRIDGE, Topology
+
+TEMPLATES = Path(__file__).parent / "templates"
+CNI_BIN_DIR = "/usr/lib/cni"
+
+
+def _write_json(path: Path, doc: dict) -> Path:
+    # JSON is YAML: the components' config loaders read it as such.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=2) + "\n")
+    return path
+
+
+def kubeconfig(path: Path, topology: Topology, client: str) -> Path:
+    doc = {
+        "apiVersion": "v1", "kind": "Config", "current-context": "localcluster",
+        "clusters": [{"name": "localcluster", "cluster": {
+            "server": topology.apiserver_url, "certificate-authority": str(paths.PKI / "ca.crt")}}],
+        "users": [{"name": client, "user": {
+            "client-certificate": str(paths.PKI / f"{client}.crt"),
+            "client-key": str(paths.PKI / f"{client}.key")}}],
+        "contexts": [{"name": "localcluster", "context": {"cluster": "localcluster", "user": client}}],
+    }
+    path.write_text(json.dumps(doc, indent=2) + "\n")
+    path.chmod(0o600)
+    return path
+
+
+def containerd_config() -> Path:
+    text = Template((TEMPLATES / "containerd.toml").read_text()).substitute(
+        root=paths.STATE / "containerd", state=paths.RUN / "containerd", socket=paths.CONTAINERD_SOCK,
+        pause_image=versions.IMAGES["pause"], cni_bin_dir=CNI_BIN_DIR, cni_conf_dir=paths.CNI_CONF_DIR)
+    out = paths.CONFIG / "containerd.toml"
+    out.write_text(text)
+    return out
+
+
+def cni_conflist(topology: Topology) -> Path:
+    ranges = [[{"subnet": r}] for r in topology.node_pod_ranges]
+    doc = {
+        "cniVersion": "0.4.0", "name": CNI_NETWORK,
+        "plugins": [
+            # hairpinMode lets a pod reach itself through its Service VIP; no CNI masquerade is needed
+            # because nothing leaves the machine (kube-proxy masquerades what it must).
+            {"type": "bridge", "bridge": POD_BRIDGE, "isGateway": True, "ipMasq": False,
+             "hairpinMode": True,
+             "ipam": {"type": "host-local", "ranges": ranges, "dataDir": str(paths.STATE / "cni-ipam"),
+                      "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]}},
+            {"type": "portmap", "capabilities": {"portMappings": True}},
+        ],
+    }
+    # Routes must match the families that exist, or the bridge plugin refuses the config.
+    fams = [r["subnet"] for rr in ranges for r in rr]
+    doc["plugins"][0]["ipam"]["routes"] = ([{"dst": "0.0.0.0/0"}] if any("." in s for s in fams) else []) + \
+                                         ([{"dst": "::/0"}] if any(":" in s for s in fams) else [])
+    return _write_json(paths.CNI_CONF_DIR / "10-localcluster.conflist", doc)
+
+
+def resolv_conf() -> Path:
+    # No upstream resolver exists on these machines: pods with dnsPolicy Default get none.
+    out = paths.CONFIG / "resolv.conf"
+    out.write_text("# localcluster: no upstream resolver (offline machine)\n")
+    return out
+
+
+def kubelet_config(topology: Topology) -> Path:
+    doc = {
+        "apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration",
+        "cgroupDriver": "cgroupfs",          # no systemd on these machines; cgroup v1 (hybrid)
+        "failSwapOn": False,
+        "failCgroupV1": False,
+        "containerRuntimeEndpoint": f"unix://{paths.CONTAINERD_SOCK}",
+        "clusterDomain": CLUSTER_DOMAIN,
+        "clusterDNS": topology.dns_ips,
+        "resolvConf": str(paths.CONFIG / "resolv.conf"),
+        "address": topology.primary_node_ip,
+        "healthzBindAddress": "127.0.0.1",
+        "authentication": {"anonymous": {"enabled": False}, "webhook": {"enabled": True},
+                           "x509": {"clientCAFile": str(paths.PKI / "ca.crt")}},
+        "authorization": {"mode": "Webhook"},
+        # Preloaded images have no registry to come back from: the kubelet must never collect them.
+        "imageGCHighThresholdPercent": 100,
+        "imageGCLowThresholdPercent": 99,
+        "evictionHard": {"memory.available": "100Mi", "nodefs.available": "1%", "imagefs.available": "1%",
+                         "nodefs.inodesFree": "1%"},
+        "serializeImagePulls": False,
+        "podPidsLimit": -1,
+        "maxPods": 250,
+        "rotateCertificates": False,
+        "serverTLSBootstrap": False,
+        "staticPodPath": "",
+        "volumeStatsAggPeriod": "0s",
+    }
+    return _write_json(paths.CONFIG / "kubelet.yaml", doc)
+
+
+def kube_proxy_config(topology: Topology, mode: str) -> Path:
+    doc = {
+        "apiVersion": "kubeproxy.config.k8s.io/v1alpha1", "kind": "KubeProxyConfiguration",
+        "mode": mode,
+        "clusterCIDR": topology.pod_cidrs,
+        "hostnameOverride": NODE_NAME,
+        "clientConnection": {"kubeconfig": str(paths.CONFIG / "kube-proxy.kubeconfig")},
+        "bindAddress": topology.primary_node_ip,
+        "healthzBindAddress": "127.0.0.1:10256",
+        "metricsBindAddress": "127.0.0.1:10249",
+        # Do not touch the host's conntrack sysctls: a VM may refuse them and they outlive the cluster.
+        "conntrack": {"maxPerCore": 0, "min": 0, "tcpEstablishedTimeout": "0s", "tcpCloseWaitTimeout": "0s"},
+    }
+    return _write_json(paths.CONFIG / "kube-proxy.yaml", doc)

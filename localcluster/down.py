@@ -1,0 +1,68 @@
+"""`down`: stop every component, remove the pods' containers and network state, and verify it is gone."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from localcluster import components, hostnet, paths, processes, state
+from localcluster.errors import EXIT_CLEANUP, ClusterError
+
+CONTROL_PLANE_FIRST = ["kubelet", "kube-proxy", "kube-scheduler", "kube-controller-manager",
+                       "kube-apiserver", "etcd"]
+
+
+def _ctr(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["ctr", "--address", str(paths.CONTAINERD_SOCK), "-n", "k8s.io", *args],
+                          capture_output=True, text=True, timeout=60)
+
+
+def _remove_containers() -> None:
+    if processes.pid_of("containerd") is None:
+        return
+    for cid in _ctr("containers", "ls", "-q").stdout.split():
+        _ctr("tasks", "kill", "-s", "SIGKILL", cid)
+        _ctr("tasks", "delete", "--force", cid)
+        _ctr("containers", "delete", cid)
+
+
+def _kube_proxy_cleanup(doc: dict | None) -> None:
+    binary = Path(doc["bins"]) / "kube-proxy" if doc and doc.get("bins") else None
+    if binary and binary.exists():
+        subprocess.run([str(binary), "--cleanup"], capture_output=True, timeout=60)
+
+
+def leftovers(doc: dict | None) -> dict:
+    found = hostnet.leftovers((doc or {}).get("baseline", {}))
+    procs = processes.processes_matching(str(paths.RUN)) + processes.processes_matching(str(paths.STATE))
+    if procs:
+        found["processes"] = sorted(set(procs))
+    if paths.STATE.exists():
+        found["state_dir"] = [str(paths.STATE)]
+    return found
+
+
+def down(say=print) -> None:
+    doc = state.load()
+    if doc is None and not paths.STATE.exists() and not paths.RUN.exists():
+        say("no cluster to stop")
+        return
+    for name in CONTROL_PLANE_FIRST:
+        processes.stop(name)
+    _remove_containers()
+    processes.stop("containerd")
+    # Shims and containers outlive containerd; anything still naming our paths is ours.
+    processes.kill_matching(str(paths.RUN))
+    processes.kill_matching(str(paths.STATE))
+    _kube_proxy_cleanup(doc)
+    baseline = (doc or {}).get("baseline", {})
+    hostnet.remove_iptables_chains()
+    hostnet.remove_new_nft_tables(baseline)
+    hostnet.remove_new_netns(baseline)
+    hostnet.unmount_all()
+    hostnet.remove_interfaces()
+    shutil.rmtree(paths.RUN, ignore_errors=True)
+    shutil.rmtree(paths.STATE, ignore_errors=True)
+    remaining = leftovers(doc)
+    if remaining:
+        raise ClusterError(f"down left these behind: {remaining}", EXIT_CLEANUP)
+    say("cluster down; nothing left behind")

@@ -1,0 +1,35 @@
+"""`status`: components, versions, health. Healthy means every check below holds."""
+
+import subprocess
+
+from localcluster import api, components, paths, processes, state, versions
+from localcluster.topology import NODE_NAME, Topology
+from localcluster.up import dns_answers
+
+
+def checks() -> list[tuple[str, bool, str]]:
+    doc = state.load()
+    if doc is None:
+        return [("cluster", False, "not up (run `python -m localcluster up`)")]
+    topology = Topology(doc["ip_family"])
+    rows = [("mode", True, f"kube-proxy {doc['proxy_mode']}, ip family {doc['ip_family']}")]
+    for name in components.ORDER:
+        pid = processes.pid_of(name)
+        rows.append((name, pid is not None, f"pid {pid}" if pid else f"not running (log: {paths.log_file(name)})"))
+    code, body = api.get(topology.apiserver_url, "/version")
+    server = api.get_json(topology.apiserver_url, "/version") or {}
+    rows.append(("server version", server.get("gitVersion") == versions.KUBERNETES,
+                 server.get("gitVersion", f"unreachable ({code})")))
+    readyz, _ = api.get(topology.apiserver_url, "/readyz")
+    rows.append(("apiserver /readyz", readyz == 200, str(readyz)))
+    rows.append((f"node {NODE_NAME}", api.node_ready(topology.apiserver_url, NODE_NAME), "Ready"))
+    rows.append(("CoreDNS", dns_answers(topology), f"kube-dns {','.join(topology.dns_ips)} answers "
+                 "kubernetes.default.svc.cluster.local"))
+    return rows
+
+
+def status(say=print) -> bool:
+    rows = checks()
+    for name, ok, detail in rows:
+        say(f"{'ok  ' if ok else 'FAIL'} {name:<26} {detail}")
+    return all(ok for _, ok, _ in rows)

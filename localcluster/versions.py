@@ -1,0 +1,33 @@
+"""Every pinned version of the local cluster, in one place."""
+
+KUBERNETES = "v1.33.13"
+# Staging modules (k8s.io/api, client-go, ...) are published as v0.<minor>.<patch>.
+STAGING = "v0." + KUBERNETES[len("v1."):]
+COREDNS = "v1.12.0"          # the version kubeadm 1.33 deploys
+PAUSE_TAG = "3.10"
+AGNHOST_TAG = "2.53"         # k8s.io/kubernetes test/utils/image/manifest.go for 1.33
+
+# Image names are the ones real clusters use, so the suite's manifests are identical everywhere.
+IMAGES = {
+    "pause": f"registry.k8s.io/pause:{PAUSE_TAG}",
+    "agnhost": f"registry.k8s.io/e2e-test-images/agnhost:{AGNHOST_TAG}",
+    "coredns": f"registry.k8s.io/coredns/coredns:{COREDNS}",
+    "kube-proxy": f"registry.k8s.io/kube-proxy:{KUBERNETES}",
+}
+
+# Kubernetes commands built from the k8s.io/kubernetes module.
+K8S_COMMANDS = {
+    "kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver",
+    "kube-controller-manager": "k8s.io/kubernetes/cmd/kube-controller-manager",
+    "kube-scheduler": "k8s.io/kubernetes/cmd/kube-scheduler",
+    "kubelet": "k8s.io/kubernetes/cmd/kubelet",
+    "kube-proxy": "k8s.io/kubernetes/cmd/kube-proxy",
+    "kubectl": "k8s.io/kubernetes/cmd/kubectl",
+    "agnhost": "k8s.io/kubernetes/test/images/agnhost",
+}
+
+# Debian packages the cluster runs on (installed by .ci/run or `up --install-deps`).
+DEBIAN_PACKAGES = [
+    "containerd", "runc", "containernetworking-plugins", "iptables", "nftables", "conntrack",
+    "busybox-static", "netcat-openbsd", "iproute2", "etcd-server", "gcc", "libc6-dev",
+]
