@@ -1,0 +1,110 @@
+"""Offline Allure HTML from ``allure-results`` with the Allure 3 CLI pinned in reports/package.json.
+
+Outputs (next to the other reports):
+- ``<out>/allure/index.html``: the multi-file report (serve the directory over HTTP to browse it);
+- ``<out>/allure-single.html``: the same report as one file that opens from disk.
+
+The CLI is installed on first use with ``npm ci`` into ``reports/node_modules`` (git-ignored).
+Analytics are off: the CLI runs with ``ALLURE_NO_ANALYTICS=true`` / ``DO_NOT_TRACK=1``, and the
+analytics snippet the "awesome" report template always emits is removed from the HTML, which is
+then checked to load no script or stylesheet from the network.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+ALLURE_BIN = PACKAGE_DIR / "node_modules" / ".bin" / "allure"
+REPORT_NAME = "Service conformance"
+
+# The template's analytics block: an async gtag loader followed by its inline config script.
+_ANALYTICS = re.compile(
+    r'<script async src="https://www\.googletagmanager\.com/[^"]*"></script>\s*<script>[^<]*?gtag\([^<]*?</script>',
+    re.S)
+# A script or stylesheet fetched from the network would make the page depend on being online.
+_REMOTE_ASSET = re.compile(r'<(?:script|link)\b[^>]*\b(?:src|href)="(?:https?:)?//[^"]*"', re.I)
+
+
+class AllureError(Exception):
+    """Report generation failed; the message is one line for the user."""
+
+
+def quiet_env() -> dict:
+    env = dict(os.environ)
+    env.update({"ALLURE_NO_ANALYTICS": "true", "DO_NOT_TRACK": "1", "NO_UPDATE_NOTIFIER": "1",
+                "npm_config_update_notifier": "false", "npm_config_fund": "false", "npm_config_audit": "false"})
+    return env
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
+
+
+def ensure_cli(install: bool = True) -> Path:
+    """The pinned allure executable, installed from package-lock.json when missing."""
+    if ALLURE_BIN.exists():
+        return ALLURE_BIN
+    if not install:
+        raise AllureError(f"Allure CLI not installed; run `npm ci` in {PACKAGE_DIR}")
+    npm = shutil.which("npm")
+    if npm is None:
+        raise AllureError("npm not found; install Node.js >= 20 to generate the Allure HTML")
+    proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=PACKAGE_DIR, env=quiet_env(),
+                          capture_output=True, text=True)
+    if proc.returncode != 0 or not ALLURE_BIN.exists():
+        raise AllureError(f"npm ci failed in {PACKAGE_DIR}: {_last_line(proc.stderr)}")
+    return ALLURE_BIN
+
+
+def _run_generate(cli: Path, results_dir: Path, out_dir: Path, single_file: bool) -> Path:
+    config = {"name": REPORT_NAME,
+              "plugins": {"awesome": {"options": {"singleFile": single_file, "reportName": REPORT_NAME}}}}
+    with tempfile.TemporaryDirectory(prefix="allurerc-") as tmp:
+        rc = Path(tmp, "allurerc.json")
+        rc.write_text(json.dumps(config), encoding="utf-8")
+        # cwd = the temp dir, so the CLI finds no other config and leaves nothing behind in the repo.
+        proc = subprocess.run([str(cli), "generate", str(results_dir), "-c", str(rc), "-o", str(out_dir)],
+                              cwd=tmp, env=quiet_env(), capture_output=True, text=True)
+    index = out_dir / "index.html"
+    if proc.returncode != 0 or not index.exists():
+        raise AllureError(f"allure generate failed (exit {proc.returncode}): "
+                          f"{_last_line(proc.stderr) if proc.stderr.strip() else _last_line(proc.stdout)}")
+    return index
+
+
+def make_offline(index: Path) -> None:
+    html = _ANALYTICS.sub("", index.read_text(encoding="utf-8"))
+    remote = _REMOTE_ASSET.findall(html)
+    if remote or "googletagmanager" in html:
+        raise AllureError(f"{index} still loads remote assets: {(remote or ['googletagmanager'])[0]}")
+    index.write_text(html, encoding="utf-8")
+
+
+def has_results(results_dir: Path) -> bool:
+    return results_dir.is_dir() and any(results_dir.glob("*-result.json"))
+
+
+def generate_allure_html(results_dir: Path, out_dir: Path, install: bool = True) -> tuple[Path, Path]:
+    """Build ``out_dir/allure/index.html`` and ``out_dir/allure-single.html``; raise AllureError on failure."""
+    results_dir, out_dir = Path(results_dir).resolve(), Path(out_dir).resolve()
+    if not has_results(results_dir):
+        raise AllureError(f"no Allure results in {results_dir} (run pytest with --report-dir first)")
+    cli = ensure_cli(install)
+    multi_dir = out_dir / "allure"
+    shutil.rmtree(multi_dir, ignore_errors=True)
+    multi_index = _run_generate(cli, results_dir, multi_dir, single_file=False)
+    make_offline(multi_index)
+    with tempfile.TemporaryDirectory(prefix="allure-single-") as tmp:
+        single_index = _run_generate(cli, results_dir, Path(tmp), single_file=True)
+        make_offline(single_index)
+        single = out_dir / "allure-single.html"
+        shutil.move(single_index, single)
+    return multi_index, single
