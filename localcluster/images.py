@@ -51,16 +51,20 @@ def _busybox(root: Path) -> None:
     (root / "etc").mkdir(exist_ok=True)
     (root / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n")
     (root / "etc/group").write_text("root:x:0:\nnogroup:x:65534:\n")
-    (root / "tmp").mkdir(mode=0o1777, exist_ok=True)
+    (root / "tmp").mkdir(exist_ok=True)
+    (root / "tmp").chmod(0o1777)          # mkdir's mode is cut by the umask
 
 
 def _agnhost(root: Path, bins: Path) -> dict:
     # Upstream agnhost is alpine with busybox and netcat-openbsd: the suite's DNS relay needs sh, base64, nc.
     _busybox(root)
-    for link in ("nc", "nc.openbsd"):
-        (root / "usr/bin" / link).unlink(missing_ok=True)
+    for d in ("bin", "sbin", "usr/bin", "usr/sbin"):
+        (root / d / "nc").unlink(missing_ok=True)   # busybox's nc has no UDP
     _copy_with_libs("nc.openbsd", root)
     (root / "usr/bin/nc").symlink_to("nc.openbsd")
+    _copy_with_libs("curl", root)                   # HTTP client of the suite's probes
+    for d in ("bin", "usr/bin"):
+        (root / d / "wget").unlink(missing_ok=True)  # static busybox wget crashes resolving names
     shutil.copy2(bins / "agnhost", root / "agnhost")
     (root / "uploads").mkdir()
     return {"Entrypoint": ["/agnhost"], "Cmd": ["pause"], "Env": [PATH_ENV]}

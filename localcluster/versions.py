@@ -29,5 +29,5 @@ K8S_COMMANDS = {
 # Debian packages the cluster runs on (installed by .ci/run or `up --install-deps`).
 DEBIAN_PACKAGES = [
     "containerd", "runc", "containernetworking-plugins", "iptables", "nftables", "conntrack",
-    "busybox-static", "netcat-openbsd", "iproute2", "etcd-server", "gcc", "libc6-dev",
+    "busybox-static", "netcat-openbsd", "curl", "iproute2", "etcd-server", "gcc", "libc6-dev",
 ]

@@ -1,0 +1,99 @@
+"""What a check sees of its scenario: namespace, live objects, the client probe, evidence, DNS polling."""
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Callable
+
+from conformance import dnswire, records, waits
+from conformance.kube import Cluster
+from conformance.outcomes import CheckFailed
+from conformance.probe import ClientPod
+
+RDTYPE = {"ipv4": "A", "ipv6": "AAAA"}
+
+
+def family_of(ip: str) -> str:
+    return "ipv6" if ipaddress.ip_address(ip).version == 6 else "ipv4"
+
+
+@dataclass
+class ScenarioContext:
+    name: str
+    cluster: Cluster
+    namespace: str
+    client: ClientPod
+    families: list[str]                       # the families the cluster serves, primary first
+    zone: str = "cluster.local"
+    inspector: Callable | None = None         # () -> Inspector, or skips "blocked by environment"
+    attach: Callable = lambda name, content: None   # evidence sink of the running test
+    metric: Callable = lambda name, value: None
+    state: dict = field(default_factory=dict)  # facts a setup hook learned (e.g. slice addresses)
+    run_id: str = ""
+
+    def create(self, doc: dict) -> None:
+        """Create a run-time object (e.g. a hand-made EndpointSlice) labelled with the run."""
+        from conformance import kube, manifests
+        kube.create_object(self.cluster, manifests.label(doc, self.run_id), self.namespace)
+
+    # -- names and objects -------------------------------------------------------------------
+    def fqdn(self, service: str, namespace: str | None = None) -> str:
+        return f"{service}.{namespace or self.namespace}.svc.{self.zone}."
+
+    def service(self, name: str):
+        return self.cluster.core.read_namespaced_service(name, self.namespace)
+
+    def cluster_ips(self, service: str, family: str | None = None) -> list[str]:
+        spec = self.service(service).spec
+        ips = [ip for ip in (spec.cluster_ips or []) if ip != "None"]
+        return [ip for ip in ips if family is None or family_of(ip) == family]
+
+    def pods(self, selector: str, ready: bool | None = True) -> list:
+        items = self.cluster.core.list_namespaced_pod(self.namespace, label_selector=selector).items
+        items = [p for p in items if p.metadata.deletion_timestamp is None and p.status.pod_ips]
+        if ready is None:
+            return items
+        return [p for p in items if _is_ready(p) == ready]
+
+    @staticmethod
+    def pod_ips(pods, family: str) -> set[str]:
+        return {ip.ip for p in pods for ip in (p.status.pod_ips or []) if family_of(ip.ip) == family}
+
+    def slices(self, service: str) -> list:
+        return self.cluster.discovery.list_namespaced_endpoint_slice(
+            self.namespace, label_selector=f"kubernetes.io/service-name={service}").items
+
+    # -- DNS -----------------------------------------------------------------------------------
+    def expect_dns(self, statement: str, expectations, transports=("udp", "tcp"), timeout: str = "dns",
+                   consecutive: int | None = None) -> waits.Outcome:
+        """Poll until every expectation holds over every transport; else fail with expected vs observed.
+
+        `expectations` is a list of records.Expectation or a callable returning one (recomputed each
+        round, because the expected pod IPs follow the live pods).
+        """
+        def attempt():
+            wanted = expectations() if callable(expectations) else expectations
+            questions = [dnswire.Question(e.name, e.rdtype, tcp=(t == "tcp")) for e in wanted for t in transports]
+            answers = self.client.ask(questions)
+            verdicts = [records.verify(wanted[i // len(transports)], a) for i, a in enumerate(answers)]
+            return all(v.ok for v in verdicts), (wanted, questions, answers, verdicts)
+
+        outcome = waits.poll(timeout, attempt, consecutive)
+        wanted, questions, answers, verdicts = outcome.last
+        self.attach("dns questions", "\n".join(f"{q} via {q.transport}" for q in questions))
+        self.attach("expected", "\n".join(e.describe() for e in wanted))
+        self.attach("observed", "\n\n".join(f"{q} ({q.transport}):\n{records.describe_answer(a)}"
+                                            for q, a in zip(questions, answers)))
+        if not outcome.ok:
+            bad = [(q, v) for q, v in zip(questions, verdicts) if not v.ok]
+            raise CheckFailed(statement,
+                              expected="; ".join(sorted({v.expected for _, v in bad})),
+                              observed="; ".join(f"[{q.transport}] {v.observed}" for q, v in bad[:4])
+                              + f" (after {outcome.elapsed_s:.0f}s, {outcome.attempts} attempts)")
+        return outcome
+
+    def ask_once(self, name: str, rdtype: str, tcp: bool = False) -> dnswire.Answer:
+        return self.client.ask([dnswire.Question(name, rdtype, tcp=tcp)])[0]
+
+
+def _is_ready(pod) -> bool:
+    return any(c.type == "Ready" and c.status == "True" for c in (pod.status.conditions or []))

@@ -1,0 +1,20 @@
+"""How a check ends other than pass: failure with evidence, not supported, blocked by environment."""
+
+import pytest
+
+
+class CheckFailed(AssertionError):
+    """A normative statement does not hold; carries what was expected and what was seen."""
+
+    def __init__(self, statement: str, expected: str, observed: str, evidence: dict | None = None):
+        self.statement, self.expected, self.observed = statement, expected, observed
+        self.evidence = evidence or {}
+        super().__init__(f"{statement}\n  expected: {expected}\n  observed: {observed}")
+
+
+def not_supported(reason: str):
+    pytest.skip(f"not supported: {reason}")
+
+
+def blocked(reason: str):
+    pytest.skip(f"blocked by environment: {reason}")

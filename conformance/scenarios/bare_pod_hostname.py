@@ -1,0 +1,44 @@
+"""A bare Pod with hostname h1 + subdomain web-hl, and a Pod with the subdomain but no hostname."""
+
+from conformance import assertions as a
+from conformance.context import RDTYPE
+from conformance.records import Expectation
+from conformance.scenario import Scenario, check
+
+
+@check("POD-03", per_family=True)
+def hostname_subdomain(ctx, family):
+    a.require_family(ctx, family)
+    ctx.expect_dns("hostname h1 + subdomain web-hl gets h1.web-hl.<ns>.svc.<zone>", lambda: [
+        Expectation(f"h1.web-hl.{ctx.namespace}.svc.{ctx.zone}.", RDTYPE[family],
+                    frozenset(ctx.pod_ips(ctx.pods("app=bare"), family) & ctx.pod_ips(
+                        [ctx.cluster.core.read_namespaced_pod("h1-pod", ctx.namespace)], family)), "exact")])
+
+
+@check("POD-04", per_family=True)
+def subdomain_without_hostname(ctx, family):
+    a.require_family(ctx, family)
+    # Positive control in the same question batch: h1's name (same service, same probe) resolves.
+    h1 = ctx.pod_ips([ctx.cluster.core.read_namespaced_pod("h1-pod", ctx.namespace)], family)
+    ctx.expect_dns("subdomain without hostname: no record under the pod's name", [
+        Expectation(f"h1.web-hl.{ctx.namespace}.svc.{ctx.zone}.", RDTYPE[family], frozenset(h1), "exact"),
+        Expectation(f"nohost.web-hl.{ctx.namespace}.svc.{ctx.zone}.", RDTYPE[family], mode="absent"),
+    ])
+
+
+@check("DNS-11", per_family=True)
+def headless_a(ctx, family):
+    a.headless_records(ctx, "web-hl", "app=bare", family)
+
+
+@check("REACH-01", per_family=True)
+def direct(ctx, family):
+    a.pods_answer_as_themselves(ctx, "app=bare", family)
+
+
+SCENARIO = Scenario(
+    name="bare-pod-hostname",
+    description="Bare Pods with hostname/subdomain under a headless Service",
+    features=("pod-hostname", "headless"),
+    checks=(hostname_subdomain, subdomain_without_hostname, headless_a, direct),
+)

@@ -1,0 +1,73 @@
+"""Legacy Endpoints: same name as the Service (mirrored) vs a different name (seed 004's mistake, EPS-06)."""
+
+from conformance import assertions as a
+from conformance import waits
+from conformance.context import RDTYPE
+from conformance.outcomes import CheckFailed
+from conformance.records import Expectation
+from conformance.scenario import Scenario, check
+
+SEL = "app=backend"
+MIRROR_LABEL = "endpointslice.kubernetes.io/managed-by"
+MIRRORING = "endpointslicemirroring-controller.k8s.io"
+
+
+def create_endpoints(ctx):
+    outcome = waits.poll("pods-ready", lambda: (len(ctx.pods(SEL)) == 1, None))
+    if not outcome.ok:
+        raise CheckFailed("backend pod Ready", "1 ready pod", "0")
+    ip = sorted(ctx.pod_ips(ctx.pods(SEL), ctx.families[0]))[0]
+    ctx.create({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "mysql-ok"},
+                "subsets": [{"addresses": [{"ip": ip}],
+                             "ports": [{"name": "default-ep", "port": 8080, "protocol": "TCP"}]}]})
+    ctx.state["backend_ip"] = ip
+
+
+@check("EPS-05")
+def mirrored(ctx, family):
+    ip = ctx.state["backend_ip"]
+    outcome = waits.poll("endpoints", lambda: (bool(_mirrored(ctx, "mysql-ok")), _mirrored(ctx, "mysql-ok")))
+    ctx.attach("mirrored slices", outcome.last)
+    if not outcome.ok:
+        raise CheckFailed("Endpoints of the same name are mirrored to an EndpointSlice",
+                          f"a slice managed by {MIRRORING}", "none")
+    ctx.expect_dns("mirrored Endpoints: DNS serves its addresses",
+                   [Expectation(ctx.fqdn("mysql-ok"), RDTYPE[a.family_of(ip)], frozenset({ip}), "exact")])
+
+
+def _mirrored(ctx, service):
+    return [s.metadata.name for s in ctx.slices(service) if (s.metadata.labels or {}).get(MIRROR_LABEL) == MIRRORING]
+
+
+@check("EPS-06")
+def name_mismatch(ctx, family):
+    """Seed 004 names its Endpoints `mysql-ep` for Service `mysql-svc`: Kubernetes ignores them."""
+    ok_ip = ctx.state["backend_ip"]
+    cip = ctx.cluster_ips("mysql-cip")
+    diagnosis = ("Endpoints 'mysql-ep' matches no Service (Endpoints must have the Service's name, "
+                 "here 'mysql-svc'); so nothing is mirrored, the headless name does not resolve and the "
+                 "ClusterIP 'mysql-cip' has no backends. Fix: rename the Endpoints to the Service's name.")
+    ctx.attach("diagnosis", diagnosis)
+    mirrored = _mirrored(ctx, "mysql-svc") + _mirrored(ctx, "mysql-cip")
+    if mirrored:
+        raise CheckFailed("Endpoints with another name are not mirrored", "no slices for mysql-svc/mysql-cip",
+                          f"{mirrored}")
+    # Positive control in the same batch: the correctly named Endpoints resolve.
+    ctx.expect_dns("Endpoints named differently from the Service: headless NXDOMAIN, ClusterIP still resolves", [
+        Expectation(ctx.fqdn("mysql-ok"), RDTYPE[a.family_of(ok_ip)], frozenset({ok_ip}), "exact"),
+        Expectation(ctx.fqdn("mysql-svc"), "A", mode="nxdomain"),
+        Expectation(ctx.fqdn("mysql-cip"), RDTYPE[a.family_of(cip[0])], frozenset(cip[:1]), "exact")])
+    state = ctx.client.tcp_connect(cip[0], 3306)
+    ctx.attach("connect to mysql-cip", state)
+    if state == "open":
+        raise CheckFailed("the ClusterIP of the mistake carries no traffic", "refused or no answer", state)
+
+
+SCENARIO = Scenario(
+    name="endpoints-legacy",
+    description="Selectorless Services with legacy Endpoints, named right and (seed 004) wrong",
+    features=("selectorless", "endpoints"),
+    seeds=("004",),
+    setup=create_endpoints,
+    checks=(mirrored, name_mismatch),
+)

@@ -1,0 +1,40 @@
+"""Scaled to zero: the ClusterIP name still resolves, the headless name does not, the VIP rejects."""
+
+from conformance import assertions as a
+from conformance.context import RDTYPE
+from conformance.outcomes import CheckFailed
+from conformance.records import Expectation
+from conformance.scenario import Scenario, check
+
+
+@check("DNS-05", per_family=True)
+def clusterip_without_endpoints(ctx, family):
+    a.clusterip_record(ctx, "zero-cip", family)
+
+
+@check("DNS-12", per_family=True)
+def headless_nxdomain(ctx, family):
+    a.require_family(ctx, family)
+    one = ctx.pod_ips(ctx.pods("app=one"), family)
+    # Positive control in the same batch: a headless Service with one ready pod resolves.
+    ctx.expect_dns("headless with no ready endpoints answers NXDOMAIN", [
+        Expectation(ctx.fqdn("one-hl"), RDTYPE[family], frozenset(one), "exact"),
+        Expectation(ctx.fqdn("zero-hl"), RDTYPE[family], mode="nxdomain")])
+
+
+@check("PROXY-03", per_family=True)
+def rejected_promptly(ctx, family):
+    ips = a.require_service_family(ctx, "zero-cip", family)
+    state = ctx.client.tcp_connect(ips[0], 80)
+    ctx.attach("connect to the VIP", state)
+    if state != "refused":
+        raise CheckFailed("ClusterIP with no endpoints: connections are rejected promptly, not hung",
+                          "connection refused", state)
+
+
+SCENARIO = Scenario(
+    name="scaled-to-zero",
+    description="Deployment scaled to zero behind ClusterIP and headless Services",
+    features=("readiness", "clusterip", "headless"),
+    checks=(clusterip_without_endpoints, headless_nxdomain, rejected_promptly),
+)

@@ -1,0 +1,34 @@
+"""Seed 002: sessionAffinity ClientIP keeps a client on one backend; without it the VIP spreads."""
+
+from conformance import assertions as a
+from conformance import waits
+from conformance.outcomes import CheckFailed
+from conformance.probe import url
+from conformance.scenario import Scenario, check
+
+SEL = "app=affinity"
+
+
+@check("REACH-04", per_family=True)
+def sticks(ctx, family):
+    # Positive control: the same backends are all reachable through the Service without affinity.
+    a.vip_spreads(ctx, "noaff", SEL, family)
+    ip = a.require_service_family(ctx, "aff", family)[0]
+
+    def attempt():
+        replies = ctx.client.http_get([url(ip, 80)] * 20)
+        seen = {r.body for r in replies}
+        return len(seen) == 1 and None not in seen, seen
+    outcome = waits.poll("reach", attempt)
+    ctx.attach("backends seen through the affinity VIP", sorted(map(str, outcome.last)))
+    if not outcome.ok:
+        raise CheckFailed("sessionAffinity ClientIP: every request from one client lands on one backend",
+                          "one backend for 20 requests", f"{sorted(map(str, outcome.last))}")
+
+
+SCENARIO = Scenario(
+    name="session-affinity",
+    description="ClusterIP Services with and without sessionAffinity ClientIP",
+    features=("session-affinity", "clusterip"),
+    checks=(sticks,),
+)

@@ -1,0 +1,57 @@
+"""Named deadlines and polling with consecutive successes (never a bare sleep).
+
+Each timeout has a documented maximum; `--timeout-scale` multiplies them all for slow clusters.
+"""
+
+import time
+from dataclasses import dataclass
+
+# name -> seconds (maximum the suite waits for that kind of convergence at scale 1.0)
+TIMEOUTS = {
+    "namespace-ready": 30,      # namespace created and its default ServiceAccount present
+    "pods-ready": 180,          # scenario pods Running and Ready (image pulls on real clusters)
+    "endpoints": 60,            # EndpointSlices reflect pod readiness
+    "dns": 75,                  # DNS answer converges (CoreDNS cache TTL 30 s + informer lag)
+    "proxy-rules": 60,          # kube-proxy programs/removes rules (default sync period 30 s)
+    "reach": 60,                # data path converges after rules appear
+    "namespace-deletion": 180,  # namespaces of the run are gone
+}
+CONSECUTIVE = {"dns": 2, "proxy-rules": 2, "reach": 1, "endpoints": 2, "pods-ready": 1}
+POLL_INTERVAL_S = 1.0
+
+_scale = 1.0
+
+
+def set_scale(scale: float) -> None:
+    global _scale
+    _scale = scale
+
+
+def deadline_s(name: str) -> float:
+    return TIMEOUTS[name] * _scale
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    last: object        # the last observation, shown on timeout
+    elapsed_s: float
+    attempts: int
+
+
+def poll(name: str, attempt, consecutive: int | None = None, interval_s: float = POLL_INTERVAL_S) -> Outcome:
+    """Call attempt() -> (ok, observation) until ok `consecutive` times in a row or the deadline passes."""
+    need = consecutive or CONSECUTIVE.get(name, 1)
+    start = time.monotonic()
+    end = start + deadline_s(name)
+    streak = attempts = 0
+    last = None
+    while True:
+        attempts += 1
+        ok, last = attempt()
+        streak = streak + 1 if ok else 0
+        if streak >= need:
+            return Outcome(True, last, time.monotonic() - start, attempts)
+        if time.monotonic() + interval_s > end:
+            return Outcome(False, last, time.monotonic() - start, attempts)
+        time.sleep(interval_s)
