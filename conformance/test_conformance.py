@@ -1,7 +1,9 @@
 """The suite's entry point: one test per (scenario, check ID, IP family).
 
-Test ids read `<scenario>/<check>/<family>`, stable across renames of the check functions; markers
-carry the level (core/extended), the area and `slow`, so `-m`, `-k` and features select.
+Each scenario is a test class (`TestScenario_<name>`), so `pytest -n auto --dist loadscope` keeps a
+scenario on one worker (its namespace is deployed once). Test ids end in
+`[<scenario>/<check>/<family>]`, stable across renames of the check functions; markers carry the level
+(core/extended), the area and `slow`, so `-m`, `-k` and features select.
 """
 
 import pytest
@@ -11,20 +13,25 @@ from conformance.scenario import FAMILIES
 from conformance.scenarios import ALL
 
 
-def _params():
+def _params(scenario):
     checks = catalogue.load()
-    for scenario in ALL.values():
-        for spec in scenario.checks:
-            meta = checks[spec.id]
-            marks = [getattr(pytest.mark, meta.level), getattr(pytest.mark, meta.area.lower()),
-                     pytest.mark.xdist_group(scenario.name)]
-            if scenario.slow:
-                marks.append(pytest.mark.slow)
-            for family in (FAMILIES if spec.per_family else ("-",)):
-                yield pytest.param(scenario.name, spec, family, marks=marks,
-                                   id=f"{scenario.name}/{spec.id}/{family}")
+    for spec in scenario.checks:
+        meta = checks[spec.id]
+        marks = [getattr(pytest.mark, meta.level), getattr(pytest.mark, meta.area.lower())]
+        if scenario.slow:
+            marks.append(pytest.mark.slow)
+        for family in (FAMILIES if spec.per_family else ("-",)):
+            yield pytest.param(scenario.name, spec, family, marks=marks, id=f"{scenario.name}/{spec.id}/{family}")
 
 
-@pytest.mark.parametrize("scenario_name,spec,family", list(_params()))
-def test_check(scenario_name, spec, family, scenario_context):
-    spec.run(scenario_context, family)
+def _scenario_class(scenario):
+    @pytest.mark.parametrize("scenario_name,spec,family", list(_params(scenario)))
+    def test_check(self, scenario_name, spec, family, scenario_context):
+        spec.run(scenario_context, family)
+
+    return type(f"TestScenario_{scenario.name.replace('-', '_')}", (), {
+        "__doc__": scenario.description, "test_check": test_check})
+
+
+for _scenario in ALL.values():
+    globals()[_scenario_class(_scenario).__name__] = _scenario_class(_scenario)

@@ -1,0 +1,93 @@
+"""`python -m conformance run|cleanup|images`.
+
+run      run the suite (pytest conformance/ plus reports); with no kubeconfig anywhere, against the
+         project's local cluster, brought up first if needed
+cleanup  delete what an interrupted run left (namespaces labelled by the suite) and verify it is gone
+images   list every image the suite uses (for mirroring into a private registry)
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conformance import kube, manifests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _has_kubeconfig(pytest_args: list[str]) -> bool:
+    if any(a.startswith("--kubeconfig") for a in pytest_args):
+        return True
+    try:
+        return kube.resolve_kubeconfig(None) != str(kube.LOCAL_CLUSTER_KUBECONFIG)
+    except kube.SetupError:
+        return False
+
+
+def run(pytest_args: list[str]) -> int:
+    if not _has_kubeconfig(pytest_args):
+        print("svc-conformance: no kubeconfig: using the project's local cluster", flush=True)
+        up = subprocess.run([sys.executable, "-m", "localcluster", "up"], cwd=ROOT)
+        if up.returncode != 0:
+            return up.returncode
+        pytest_args = ["--kubeconfig", str(kube.LOCAL_CLUSTER_KUBECONFIG), *pytest_args]
+    report_dir = "reports/out"
+    if not any(a.startswith("--report-dir") for a in pytest_args):
+        pytest_args = ["--report-dir", report_dir, *pytest_args]
+    else:
+        i = next(i for i, a in enumerate(pytest_args) if a.startswith("--report-dir"))
+        report_dir = pytest_args[i].split("=", 1)[1] if "=" in pytest_args[i] else pytest_args[i + 1]
+    code = subprocess.run([sys.executable, "-m", "pytest", "conformance", "-p", "no:cacheprovider",
+                           *pytest_args], cwd=ROOT).returncode
+    if Path(ROOT, report_dir, "allure-results").is_dir():
+        subprocess.run([sys.executable, "-m", "reports", "allure", "--results",
+                        str(Path(report_dir, "allure-results")), "--out", report_dir], cwd=ROOT)
+    return code
+
+
+def cleanup(args) -> int:
+    from fixtures.namespaces import delete_and_verify
+    try:
+        cluster = kube.connect(args.kubeconfig, args.context)
+    except kube.SetupError as err:
+        print(f"svc-conformance: {err}", file=sys.stderr)
+        return err.exit_code
+    selector = f"{manifests.LABEL_MANAGED}={manifests.MANAGED_BY}"
+    if args.run_id:
+        selector += f",{manifests.LABEL_RUN}={args.run_id}"
+    left = delete_and_verify(cluster, selector)
+    if left:
+        print(f"svc-conformance: still present: {left}", file=sys.stderr)
+        return 1
+    print(f"svc-conformance: nothing of the suite ({selector}) remains")
+    return 0
+
+
+def images(args) -> int:
+    for role, ref in sorted(manifests.images(args.image_registry, {}, args.server_version).items()):
+        print(f"{role.lower()}\t{ref}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["run"]:
+        return run(argv[1:])
+    parser = argparse.ArgumentParser(prog="python -m conformance", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the suite; extra arguments go to pytest")
+    c = sub.add_parser("cleanup", help="remove what an interrupted run left")
+    c.add_argument("--kubeconfig"), c.add_argument("--context"), c.add_argument("--run-id")
+    i = sub.add_parser("images", help="list the images the suite uses")
+    i.add_argument("--image-registry"), i.add_argument("--server-version", default="v1.33.13",
+                                                       help="the cluster's version (the inspector image tag)")
+    args = parser.parse_args(argv)
+    return {"cleanup": cleanup, "images": images}[args.command](args)
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    sys.exit(main())
