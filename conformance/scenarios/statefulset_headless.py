@@ -99,8 +99,10 @@ def stable_identity(ctx, family):
     new_ips = ctx.pod_ips(outcome.last, family)
     ctx.attach("web-0 addresses", {"before": sorted(ctx.pod_ips([old], family)), "after": sorted(new_ips)})
     name = f"web-0.nginx-headless.{ctx.namespace}.svc.{ctx.zone}."
-    ctx.expect_dns("after deletion, web-0's name resolves to the replacement pod's IP",
-                   [Expectation(name, RDTYPE[family], frozenset(new_ips), "exact")])
+    converged = ctx.expect_dns("after deletion, web-0's name resolves to the replacement pod's IP",
+                               [Expectation(name, RDTYPE[family], frozenset(new_ips), "exact")], consecutive=1)
+    # Endpoint change -> DNS answer change, measured from the moment the replacement was Ready.
+    ctx.metric("dns_convergence_s", converged.elapsed_s)
 
 
 SCENARIO = Scenario(

@@ -102,3 +102,9 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.section("e2e timings")
         for name, seconds in timings.values.items():
             terminalreporter.write_line(f"{name:<56} {seconds:8.2f} s")
+
+
+def pytest_collection_modifyitems(items):
+    # The lifecycle tests own the machine's cluster (up/down): they must run before any test that
+    # holds the shared `local_cluster` for the rest of the session.
+    items.sort(key=lambda item: 0 if "test_lifecycle" in item.nodeid else 1)

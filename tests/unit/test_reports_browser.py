@@ -1,33 +1,14 @@
 """summary.html in headless Chromium: it renders, shows one cell per result, logs no console error."""
 
-import shutil
-import struct
-import subprocess
 from html.parser import HTMLParser
 
 import pytest
 
+from browser_support import console_messages, png_size, requires_chromium, run_chromium
 from reports.summary_html import render_summary
 from reports_samples import sample_doc
 
-CHROMIUM = next(filter(None, (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome"))), None)
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (Debian: apt-get install chromium)")
-
-# Offline and quiet: no sandbox (root in CI containers), no GPU, no background network traffic.
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--enable-logging=stderr", "--v=0"]
-
-
-def run_chromium(tmp_path, url: str, *args: str) -> subprocess.CompletedProcess:
-    profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
-    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args, url],
-                          capture_output=True, text=True, timeout=120)
-
-
-def console_messages(stderr: str) -> list[str]:
-    """Chromium logs page console output and uncaught exceptions as ':CONSOLE' lines."""
-    return [line for line in stderr.splitlines() if ":CONSOLE" in line or "Uncaught" in line]
+pytestmark = requires_chromium
 
 
 class _Cells(HTMLParser):
@@ -64,8 +45,7 @@ def test_screenshot_is_a_png(tmp_path, summary_page):
     run = run_chromium(tmp_path, page.as_uri(), f"--screenshot={shot}", "--window-size=1280,1600")
     assert run.returncode == 0 and shot.exists(), run.stderr[-2000:]
     data = shot.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
-    assert struct.unpack(">II", data[16:24]) == (1280, 1600)  # IHDR width, height
+    assert png_size(data) == (1280, 1600) and len(data) > 5000
 
 
 def test_console_error_detection_catches_a_broken_page(tmp_path):

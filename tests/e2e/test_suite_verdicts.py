@@ -1,0 +1,121 @@
+"""The suite's verdicts are true: healthy cluster -> every core check passes; each injected fault
+fails exactly the checks it breaks, and no others. Runs the real suite against the local cluster."""
+
+import contextlib
+import subprocess
+import time
+
+import pytest
+from kubernetes import client
+
+from localcluster import state
+from localcluster.topology import Topology
+from localcluster.up import dns_answers
+from suite_runs import failed_pairs, outcomes, run_suite
+
+pytestmark = pytest.mark.e2e
+
+FAULT_TIMEOUT_SCALE = "0.6"     # failing checks wait out their deadlines; 0.6 keeps DNS above the cache TTL
+
+
+def test_healthy_cluster_passes_every_core_check(local_cluster, tmp_path, kube_api):
+    code, doc, output = run_suite(local_cluster.kubeconfig, tmp_path)
+    results = outcomes(doc)
+    assert results, f"the suite produced no results:\n{output}"
+    failed = {k: v for k, v in results.items() if v == "failed"}
+    assert not failed and code == 0, f"failed on a healthy cluster: {sorted(failed)}\n{output}"
+    levels = {(r["scenario"], r["check"], r["ip_family"]): r["level"] for r in doc["results"]}
+    for key, outcome in results.items():
+        if levels[key] == "core" and outcome != "passed":
+            # Only a family the cluster lacks may be not-supported (e.g. ipv6 on an ipv4 cluster).
+            assert outcome == "not-supported" and "ipv6" not in local_cluster.families or \
+                key[2] not in local_cluster.families, f"core check {key} is {outcome}"
+    for name in ("summary.html", "conformance.json", "conformance.yaml", "junit.xml"):
+        assert (tmp_path / name).is_file(), f"{name} missing"
+    assert doc["summary"]["failed"] == 0 and doc["summary"]["passed"] > 0
+    left = client.CoreV1Api(kube_api).list_namespace(label_selector="app.kubernetes.io/managed-by=svc-conformance").items
+    assert not left, f"namespaces left behind: {[n.metadata.name for n in left]}"
+
+
+# -- faults -------------------------------------------------------------------------------------
+def _restart_coredns(core: client.CoreV1Api, topology: Topology) -> None:
+    for pod in core.list_namespaced_pod("kube-system", label_selector="k8s-app=kube-dns").items:
+        core.delete_namespaced_pod(pod.metadata.name, "kube-system", grace_period_seconds=0)
+    deadline = time.monotonic() + 120
+    streak = 0
+    while time.monotonic() < deadline and streak < 3:
+        streak = streak + 1 if dns_answers(topology) else 0
+        time.sleep(1)
+    assert streak >= 3, "CoreDNS did not come back after the Corefile change"
+
+
+@contextlib.contextmanager
+def corefile_option(core: client.CoreV1Api, topology: Topology, option: str):
+    cm = core.read_namespaced_config_map("coredns", "kube-system")
+    original = cm.data["Corefile"]
+    faulted = original.replace("       pods insecure\n", f"       pods insecure\n       {option}\n")
+    assert faulted != original
+    core.patch_namespaced_config_map("coredns", "kube-system", {"data": {"Corefile": faulted}})
+    _restart_coredns(core, topology)
+    try:
+        yield
+    finally:
+        core.patch_namespaced_config_map("coredns", "kube-system", {"data": {"Corefile": original}})
+        _restart_coredns(core, topology)
+
+
+@contextlib.contextmanager
+def headless_rule(namespace: str, service: str):
+    """A kube-proxy-style rule naming a headless Service, in a chain of our own (kube-proxy rewrites its own)."""
+    chain = "SVCCONF-FAULT"
+    subprocess.run(["iptables", "-w", "-t", "nat", "-N", chain], check=True)
+    try:
+        subprocess.run(["iptables", "-w", "-t", "nat", "-A", chain, "-m", "comment", "--comment",
+                        f"{namespace}/{service}:http cluster IP", "-j", "RETURN"], check=True)
+        yield
+    finally:
+        subprocess.run(["iptables", "-w", "-t", "nat", "-F", chain])
+        subprocess.run(["iptables", "-w", "-t", "nat", "-X", chain])
+
+
+# What each fault breaks, from the statements the checks make (the fault's documented effect).
+NOENDPOINTS_BREAKS = {
+    ("clusterip-deployment", "DNS-11"), ("clusterip-deployment", "DNS-14"), ("clusterip-deployment", "REACH-05"),
+    ("statefulset-headless", "POD-01"), ("statefulset-headless", "DNS-13"), ("statefulset-headless", "DNS-15"),
+    ("statefulset-headless", "DNS-16"), ("statefulset-headless", "REACH-02"), ("statefulset-headless", "POD-02"),
+    ("bare-pod-hostname", "POD-03"), ("bare-pod-hostname", "POD-04"), ("bare-pod-hostname", "DNS-11"),
+    ("selectorless-endpointslice", "EPS-04"), ("endpoints-legacy", "EPS-05"), ("endpoints-legacy", "EPS-06"),
+    ("readiness", "DNS-18"), ("readiness", "POD-05"), ("scaled-to-zero", "DNS-12"), ("ports", "DNS-11"),
+    ("large-headless", "EPS-07"),
+}
+EMPTY_SERVICE_BREAKS = {("scaled-to-zero", "DNS-05"), ("endpoints-legacy", "EPS-06")}
+HEADLESS_RULE_BREAKS = {("clusterip-deployment", "PROXY-01")}
+
+
+@pytest.mark.parametrize("fault", ["coredns-noendpoints", "coredns-ignore-empty-service", "headless-rule"])
+def test_fault_fails_exactly_its_checks(fault, local_cluster, tmp_path, kube_api):
+    core = client.CoreV1Api(kube_api)
+    cluster = state.load()
+    topology = Topology(cluster["ip_family"])
+    run_id = time.strftime("%Y%m%d-%H%M%S-") + "fa0175"
+    if fault == "coredns-noendpoints":
+        ctx, expected = corefile_option(core, topology, "noendpoints"), NOENDPOINTS_BREAKS
+    elif fault == "coredns-ignore-empty-service":
+        ctx, expected = corefile_option(core, topology, "ignore empty_service"), EMPTY_SERVICE_BREAKS
+    else:
+        if cluster["proxy_mode"] != "iptables":
+            pytest.skip("the injected rule is an iptables rule; this fault runs on the iptables cluster")
+        namespace = f"svcconf-{run_id.split('-', 1)[1]}-clusterip-deployment"
+        ctx, expected = headless_rule(namespace, "myapp-headless"), HEADLESS_RULE_BREAKS
+    with ctx:
+        code, doc, output = run_suite(local_cluster.kubeconfig, tmp_path, "--timeout-scale",
+                                      FAULT_TIMEOUT_SCALE, run_id=run_id)
+    failed = failed_pairs(doc)
+    assert failed == expected, (f"fault {fault}: unexpected verdicts\n  failed but should pass: "
+                                f"{sorted(failed - expected)}\n  passed but should fail: "
+                                f"{sorted(expected - failed)}\n{output[-3000:]}")
+    assert code != 0
+    # The failure names the broken statement and carries evidence.
+    for r in doc["results"]:
+        if r["outcome"] == "failed":
+            assert r["reason"] and r.get("evidence"), f"failure without reason/evidence: {r['check']}"
