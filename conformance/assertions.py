@@ -8,7 +8,7 @@ from conformance import dnswire, waits
 from conformance.context import RDTYPE, ScenarioContext, family_of
 from conformance.outcomes import CheckFailed, not_supported
 from conformance.probe import url
-from conformance.records import Expectation
+from conformance.records import Expectation, describe_answer
 
 SERVER_PORT = 8080
 
@@ -67,6 +67,7 @@ def endpoint_names_from_srv(ctx: ScenarioContext, service: str, port_name: str, 
         return len(targets) == want, (answer, targets)
     outcome = waits.poll("dns", attempt)
     answer, targets = outcome.last
+    ctx.attach(f"SRV {name}", describe_answer(answer))
     if not outcome.ok:
         raise CheckFailed(f"headless {service}: one SRV per ready endpoint x named port",
                           f"{want} distinct SRV targets", f"{sorted(targets)}")
@@ -82,6 +83,11 @@ def endpoint_names_from_srv(ctx: ScenarioContext, service: str, port_name: str, 
 def _inspect(ctx: ScenarioContext):
     inspector = ctx.inspector()
     states = inspector.dump()
+    broken = {s.node: s.errors for s in states if s.errors}
+    if broken:
+        ctx.attach("inspector errors", broken)
+        raise CheckFailed("the node inspector reads kube-proxy state completely",
+                          "every rule dump tool exits 0", f"{broken}")
     modes = {s.node: s.mode for s in states}
     if all(m == "none" for m in modes.values()):
         not_supported("no kube-proxy rules on any node (PROXY-05: a kube-proxy replacement or none); "

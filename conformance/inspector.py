@@ -8,12 +8,17 @@ from dataclasses import dataclass, field
 
 from conformance import kube, proxyrules
 
+# Each tool's exit status and stderr are kept: a dump that stopped half-way (e.g. a rule the tool
+# cannot parse) must never be read as "no rules".
 DUMP_SCRIPT = r"""
+E=$(mktemp)
+dump() { echo "==== $1 ===="; "$@" 2>"$E"; rc=$?; echo "==== $1.status ===="; echo "$rc $(tr '\n' ' ' <"$E" | head -c 400)"; }
 for t in iptables-nft-save ip6tables-nft-save iptables-legacy-save ip6tables-legacy-save iptables-save ip6tables-save; do
-  if command -v $t >/dev/null 2>&1; then echo "==== $t ===="; $t 2>/dev/null; fi
+  if command -v $t >/dev/null 2>&1; then dump $t; fi
 done
-if command -v nft >/dev/null 2>&1; then echo "==== nft-json ===="; nft -j list ruleset 2>/dev/null; fi
+if command -v nft >/dev/null 2>&1; then echo "==== nft-json ===="; nft -j list ruleset 2>"$E"; echo "==== nft-json.status ===="; echo "$? $(head -c 400 "$E")"; fi
 if [ -r /proc/net/ip_vs ]; then echo "==== ip_vs ===="; cat /proc/net/ip_vs; fi
+rm -f "$E"
 echo "==== end ===="
 """
 
@@ -47,7 +52,19 @@ class NodeState:
 
     @property
     def iptables(self) -> str:
-        return "\n".join(v for k, v in self.sections.items() if "tables" in k and "save" in k)
+        return "\n".join(v for k, v in self.sections.items()
+                         if "tables" in k and k.endswith("save"))
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """Tools that failed (non-zero status), with their stderr: their dumps are incomplete."""
+        failed = {}
+        for key, body in self.sections.items():
+            if key.endswith(".status"):
+                rc, _, err = body.strip().partition(" ")
+                if rc not in ("0", ""):
+                    failed[key[:-len(".status")]] = f"exit {rc}: {err.strip()}"
+        return failed
 
     @property
     def nft(self) -> str | None:

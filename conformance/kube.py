@@ -74,7 +74,8 @@ def connect(kubeconfig: str | None, context: str | None, timeout_s: float = 10.0
         msg = str(err).splitlines()[0]
         raise SetupError(f"kubeconfig {path} is unusable: {msg}", EXIT_KUBECONFIG) from None
     except Exception as err:  # noqa: BLE001 - yaml or file errors from a broken kubeconfig
-        raise SetupError(f"kubeconfig {path} is unusable: {type(err).__name__}: {err}", EXIT_KUBECONFIG) from None
+        detail = " ".join(str(err).split())
+        raise SetupError(f"kubeconfig {path} is unusable: {type(err).__name__}: {detail}", EXIT_KUBECONFIG) from None
     api.configuration.retries = 1
     cluster = Cluster(api, path, context)
     try:
@@ -86,7 +87,9 @@ def connect(kubeconfig: str | None, context: str | None, timeout_s: float = 10.0
         raise SetupError(f"the API server answered {err.status} {err.reason} to /version", EXIT_UNREACHABLE) from None
     except (urllib3.exceptions.HTTPError, OSError) as err:
         host = api.configuration.host
-        raise SetupError(f"the API server {host} is unreachable: {type(err).__name__}", EXIT_UNREACHABLE) from None
+        cause = getattr(err, "reason", None) or err
+        raise SetupError(f"the API server {host} is unreachable: {' '.join(str(cause).split())[:200]}",
+                         EXIT_UNREACHABLE) from None
     return cluster
 
 

@@ -9,6 +9,7 @@ scenario on one worker (its namespace is deployed once). Test ids end in
 import pytest
 
 from conformance import catalogue
+from conformance.outcomes import CheckFailed
 from conformance.scenario import FAMILIES
 from conformance.scenarios import ALL
 
@@ -27,7 +28,13 @@ def _params(scenario):
 def _scenario_class(scenario):
     @pytest.mark.parametrize("scenario_name,spec,family", list(_params(scenario)))
     def test_check(self, scenario_name, spec, family, scenario_context):
-        spec.run(scenario_context, family)
+        try:
+            spec.run(scenario_context, family)
+        except CheckFailed as failure:
+            # Every FAIL carries its statement with expected vs observed, whatever else it attached.
+            scenario_context.attach("failure", {"statement": failure.statement, "expected": failure.expected,
+                                                "observed": failure.observed})
+            raise
 
     return type(f"TestScenario_{scenario.name.replace('-', '_')}", (), {
         "__doc__": scenario.description, "test_check": test_check})

@@ -77,7 +77,11 @@ def _kube_proxy(root: Path, bins: Path) -> dict:
     shutil.copy2(bins / "kube-proxy", root / "usr/local/bin/kube-proxy")
     for tool in ("xtables-nft-multi", "xtables-legacy-multi", "nft", "conntrack"):
         _copy_with_libs(tool, root)
-    shutil.copytree(XTABLES_LIBDIR, root / XTABLES_LIBDIR.relative_to("/"), dirs_exist_ok=True)
+    # Extensions are loaded at run time (dlopen): ldd of the binaries misses their own libraries
+    # (libxt_statistic needs libm), and iptables-save aborts mid-table on the first rule it cannot parse.
+    shutil.copytree(XTABLES_LIBDIR, root / XTABLES_LIBDIR.relative_to("/"), symlinks=True, dirs_exist_ok=True)
+    for extension in sorted(XTABLES_LIBDIR.glob("*.so")):
+        _copy_with_libs(str(extension), root)
     sbin = root / "usr/sbin"
     for backend, multi in (("nft", "xtables-nft-multi"), ("legacy", "xtables-legacy-multi")):
         for cmd in ("iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save",

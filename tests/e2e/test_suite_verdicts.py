@@ -78,6 +78,22 @@ def headless_rule(namespace: str, service: str):
         subprocess.run(["iptables", "-w", "-t", "nat", "-X", chain])
 
 
+@contextlib.contextmanager
+def kube_proxy_stopped(cluster_doc: dict):
+    """kube-proxy stopped (its existing rules stay, as after a crash): Services created now get no rules.
+
+    The local cluster routes its Service CIDRs to `unreachable`, so VIP traffic never leaves the machine.
+    """
+    from pathlib import Path
+
+    from localcluster import components, processes
+    processes.stop("kube-proxy")
+    try:
+        yield
+    finally:
+        processes.start("kube-proxy", components.kube_proxy(Path(cluster_doc["bins"])))
+
+
 # What each fault breaks, from the statements the checks make (the fault's documented effect).
 NOENDPOINTS_BREAKS = {
     ("clusterip-deployment", "DNS-11"), ("clusterip-deployment", "DNS-14"), ("clusterip-deployment", "REACH-05"),
@@ -90,9 +106,16 @@ NOENDPOINTS_BREAKS = {
 }
 EMPTY_SERVICE_BREAKS = {("scaled-to-zero", "DNS-05"), ("endpoints-legacy", "EPS-06")}
 HEADLESS_RULE_BREAKS = {("clusterip-deployment", "PROXY-01")}
+# DNS keeps working (kube-dns was programmed before the stop); the scenarios' VIPs are never programmed.
+KUBE_PROXY_STOPPED_BREAKS = {
+    ("clusterip-deployment", "PROXY-02"), ("clusterip-deployment", "PROXY-01"), ("clusterip-deployment", "REACH-03"),
+    ("statefulset-headless", "REACH-03"), ("readiness", "REACH-06"), ("selectorless-endpointslice", "EPS-04"),
+    ("session-affinity", "REACH-04"), ("scaled-to-zero", "PROXY-03"),
+}
 
 
-@pytest.mark.parametrize("fault", ["coredns-noendpoints", "coredns-ignore-empty-service", "headless-rule"])
+@pytest.mark.parametrize("fault", ["coredns-noendpoints", "coredns-ignore-empty-service", "headless-rule",
+                                   "kube-proxy-stopped"])
 def test_fault_fails_exactly_its_checks(fault, local_cluster, tmp_path, kube_api):
     core = client.CoreV1Api(kube_api)
     cluster = state.load()
@@ -102,6 +125,8 @@ def test_fault_fails_exactly_its_checks(fault, local_cluster, tmp_path, kube_api
         ctx, expected = corefile_option(core, topology, "noendpoints"), NOENDPOINTS_BREAKS
     elif fault == "coredns-ignore-empty-service":
         ctx, expected = corefile_option(core, topology, "ignore empty_service"), EMPTY_SERVICE_BREAKS
+    elif fault == "kube-proxy-stopped":
+        ctx, expected = kube_proxy_stopped(cluster), KUBE_PROXY_STOPPED_BREAKS
     else:
         if cluster["proxy_mode"] != "iptables":
             pytest.skip("the injected rule is an iptables rule; this fault runs on the iptables cluster")
