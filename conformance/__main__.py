@@ -29,9 +29,12 @@ def _has_kubeconfig(pytest_args: list[str]) -> bool:
 def run(pytest_args: list[str]) -> int:
     if not _has_kubeconfig(pytest_args):
         print("svc-conformance: no kubeconfig: using the project's local cluster", flush=True)
-        up = subprocess.run([sys.executable, "-m", "localcluster", "up"], cwd=ROOT)
-        if up.returncode != 0:
-            return up.returncode
+        healthy = subprocess.run([sys.executable, "-m", "localcluster", "status"], cwd=ROOT,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+        if not healthy:
+            up = subprocess.run([sys.executable, "-m", "localcluster", "up"], cwd=ROOT)
+            if up.returncode != 0:
+                return up.returncode
         pytest_args = ["--kubeconfig", str(kube.LOCAL_CLUSTER_KUBECONFIG), *pytest_args]
     report_dir = "reports/out"
     if not any(a.startswith("--report-dir") for a in pytest_args):

@@ -36,6 +36,10 @@ def clusterip_record(ctx: ScenarioContext, service: str, family: str, name: str 
 
 def headless_records(ctx: ScenarioContext, service: str, selector: str, family: str, ready=True) -> None:
     require_family(ctx, family)
+    served = [f.lower() for f in (ctx.service(service).spec.ip_families or [])]
+    if family not in served:
+        not_supported(f"Service {service} serves {served} (ipFamilyPolicy "
+                      f"{ctx.service(service).spec.ip_family_policy}), not {family}")
     if not ctx.pod_ips(ctx.pods(selector, ready=None), family):
         not_supported(f"pods of {service} have no {family} address")
 
@@ -59,7 +63,9 @@ def endpoint_names_from_srv(ctx: ScenarioContext, service: str, port_name: str, 
                             family: str) -> dict[str, str]:
     """Learn each endpoint's DNS name from the headless SRV targets (format is implementation-chosen)."""
     name = f"_{port_name}._tcp.{service}.{ctx.namespace}.svc.{ctx.zone}."
-    want = len(ctx.pods(selector))
+    # One endpoint per ready address: on dual-stack clusters a pod is an endpoint in each family.
+    served = [f.lower() for f in (ctx.service(service).spec.ip_families or [])]
+    want = sum(len(ctx.pod_ips(ctx.pods(selector), f)) for f in served)
 
     def attempt():
         answer = ctx.ask_once(name, "SRV", tcp=True)

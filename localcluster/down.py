@@ -60,7 +60,6 @@ def down(say=print) -> None:
     hostnet.remove_new_netns(baseline)
     hostnet.unmount_all()
     hostnet.remove_interfaces()
-    hostnet.remove_new_routes(baseline)
     shutil.rmtree(paths.RUN, ignore_errors=True)
     shutil.rmtree(paths.STATE, ignore_errors=True)
     remaining = leftovers(doc)

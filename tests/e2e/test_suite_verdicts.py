@@ -82,7 +82,7 @@ def headless_rule(namespace: str, service: str):
 def kube_proxy_stopped(cluster_doc: dict):
     """kube-proxy stopped (its existing rules stay, as after a crash): Services created now get no rules.
 
-    The local cluster routes its Service CIDRs to `unreachable`, so VIP traffic never leaves the machine.
+    The local cluster routes its Service CIDRs to its port-less node bridge: VIP traffic never leaves the machine.
     """
     from pathlib import Path
 
