@@ -142,6 +142,8 @@ def test_fault_fails_exactly_its_checks(fault, local_cluster, tmp_path, kube_api
                                 f"{sorted(failed - expected)}\n  passed but should fail: "
                                 f"{sorted(expected - failed)}\n{output[-3000:]}")
     assert code != 0
+    left = core.list_namespace(label_selector="app.kubernetes.io/managed-by=svc-conformance").items
+    assert not left, f"a failing run left namespaces behind: {[n.metadata.name for n in left]}"
     # The failure names the broken statement and carries evidence.
     for r in doc["results"]:
         if r["outcome"] == "failed":
