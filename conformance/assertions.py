@@ -6,7 +6,7 @@ their positive control in the same call.
 
 from conformance import dnswire, waits
 from conformance.context import RDTYPE, ScenarioContext, family_of
-from conformance.outcomes import CheckFailed, not_supported
+from conformance.outcomes import CheckFailed, blocked, not_supported
 from conformance.probe import url
 from conformance.records import Expectation, describe_answer
 
@@ -22,8 +22,14 @@ def require_service_family(ctx: ScenarioContext, service: str, family: str) -> l
     require_family(ctx, family)
     ips = ctx.cluster_ips(service, family)
     if not ips:
-        not_supported(f"Service {service} got no {family} ClusterIP (ipFamilies "
-                      f"{ctx.service(service).spec.ip_families})")
+        spec = ctx.service(service).spec
+        if spec.ip_family_policy in ("PreferDualStack", "RequireDualStack"):
+            # The cluster serves this family: a dual-stack policy must get it.
+            raise CheckFailed(f"{spec.ip_family_policy} Service {service} gets a ClusterIP of every family "
+                              "the cluster serves", f"a {family} ClusterIP ({ctx.families} served)",
+                              f"clusterIPs {spec.cluster_ips}, ipFamilies {spec.ip_families}")
+        not_supported(f"Service {service} got no {family} ClusterIP (ipFamilyPolicy {spec.ip_family_policy}, "
+                      f"ipFamilies {spec.ip_families})")
     return ips
 
 
@@ -87,50 +93,61 @@ def endpoint_names_from_srv(ctx: ScenarioContext, service: str, port_name: str, 
 
 # -- kube-proxy ---------------------------------------------------------------------------------
 def _inspect(ctx: ScenarioContext):
-    inspector = ctx.inspector()
-    states = inspector.dump()
-    broken = {s.node: s.errors for s in states if s.errors}
-    if broken:
-        ctx.attach("inspector errors", broken)
-        raise CheckFailed("the node inspector reads kube-proxy state completely",
-                          "every rule dump tool exits 0", f"{broken}")
-    modes = {s.node: s.mode for s in states}
+    """Every node's complete dump; a dump that could not be had blocks the check (never "no rules")."""
+    from conformance.inspector import InspectionBlocked
+    try:
+        states = ctx.inspector().dump()
+        modes = {s.node: s.mode for s in states}
+    except InspectionBlocked as err:
+        ctx.attach("inspector", str(err))
+        blocked(str(err))
     if all(m == "none" for m in modes.values()):
         not_supported("no kube-proxy rules on any node (PROXY-05: a kube-proxy replacement or none); "
                       f"modes read: {modes}")
     return states
 
 
-def proxy_artifacts_present(ctx: ScenarioContext, service: str) -> None:
+def proxy_forwarding_present(ctx: ScenarioContext, service: str) -> None:
+    """Every ClusterIP of every family has the mode's forwarding artifact on every node."""
     def attempt():
         states = _inspect(ctx)
         ips = ctx.cluster_ips(service)
-        found = {s.node: s.artifacts(ctx.namespace, service, ips) for s in states}
-        return all(found.values()), (states, found)
+        found = {s.node: {ip: s.forwarding(ctx.namespace, service, ip) for ip in ips} for s in states}
+        return bool(ips) and all(all(per_ip.values()) for per_ip in found.values()), (states, ips, found)
     outcome = waits.poll("proxy-rules", attempt)
-    states, found = outcome.last
-    ctx.attach("rules per node", {n: lines for n, lines in found.items()})
+    states, ips, found = outcome.last
+    ctx.attach("forwarding rules per node and ClusterIP", found)
     ctx.attach("proxy modes", {s.node: s.mode for s in states})
-    missing = [n for n, lines in found.items() if not lines]
-    if missing:
-        raise CheckFailed(f"ClusterIP {ctx.namespace}/{service}: kube-proxy artifacts on every node",
-                          "rules naming the service on every node", f"none on {missing}")
+    missing = [f"{node}: {ip}" for node, per_ip in found.items() for ip, lines in per_ip.items() if not lines]
+    if missing or not ips:
+        others = {s.node: s.artifacts(ctx.namespace, service)[:5] for s in states}
+        ctx.attach("other rules naming the service", others)
+        raise CheckFailed(f"ClusterIP {ctx.namespace}/{service}: kube-proxy forwards every ClusterIP on every node",
+                          f"the mode's forwarding rule for each of {ips} on each of {sorted(found)}",
+                          f"missing on {missing or 'every node (no ClusterIP)'}; rules naming it: {others}")
 
 
-def proxy_artifacts_absent(ctx: ScenarioContext, headless: str, control: str) -> None:
-    """No artifacts for the headless service, trusted only after the control's artifacts were seen."""
-    proxy_artifacts_present(ctx, control)     # positive control, same probe, same run
+def proxy_artifacts_absent(ctx: ScenarioContext, headless: str, control: str, selector: str) -> None:
+    """No artifacts for the headless service on any node, in any dump taken during the wait;
+    trusted only after the control's forwarding rules were seen with the same inspector."""
+    proxy_forwarding_present(ctx, control)     # positive control, same probe, same run
+    endpoint_ips = sorted(set().union(*(ctx.pod_ips(ctx.pods(selector), f) for f in ctx.families)))
+    other_vips = [ip for svc in ctx.cluster.core.list_namespaced_service(ctx.namespace).items
+                  for ip in (svc.spec.cluster_ips or []) if ip != "None"]
+    seen: dict[str, list[str]] = {}
 
     def attempt():
-        states = _inspect(ctx)
-        found = {s.node: s.artifacts(ctx.namespace, headless, []) for s in states}
-        return not any(found.values()), found
-    outcome = waits.poll("proxy-rules", attempt)
-    ctx.attach("headless rules per node", outcome.last)
-    if not outcome.ok:
+        hits = {s.node: s.artifacts(ctx.namespace, headless, endpoint_ips, other_vips) for s in _inspect(ctx)}
+        for node, lines in hits.items():
+            seen.setdefault(node, [])
+            seen[node] += [line for line in lines if line not in seen[node]]
+        return True, hits
+    waits.poll("proxy-rules", attempt)          # consecutive complete dumps of every node
+    ctx.attach("headless artifacts seen per node (all dumps)", seen)
+    if any(seen.values()):
         raise CheckFailed(f"headless {ctx.namespace}/{headless}: no kube-proxy artifacts on any node",
-                          "no rule, chain, map element or virtual server naming it",
-                          "; ".join(f"{n}: {lines[:5]}" for n, lines in outcome.last.items() if lines))
+                          "no rule, chain, map element or virtual server naming it or its endpoints",
+                          "; ".join(f"{n}: {lines[:5]}" for n, lines in seen.items() if lines))
 
 
 # -- reachability -------------------------------------------------------------------------------
@@ -154,23 +171,72 @@ def pods_answer_as_themselves(ctx: ScenarioContext, selector: str, family: str) 
                           "each pod IP answers with its own pod name", f"{wrong}")
 
 
-def vip_spreads(ctx: ScenarioContext, service: str, selector: str, family: str, requests: int = 30,
+def vip_spreads(ctx: ScenarioContext, service: str, selector: str, family: str, per_backend: int = 10,
                 port: int = 80) -> set[str]:
+    """Every ready backend answers through the VIP within N = per_backend x k requests (k backends),
+    and every request is answered by a backend: an error or a stranger's answer fails the round."""
     ips = require_service_family(ctx, service, family)
     backends = {p.spec.hostname or p.metadata.name for p in ctx.pods(selector)}
+    requests = max(per_backend * len(backends), 10)
 
     def attempt():
         replies = ctx.client.http_get([url(ips[0], port)] * requests)
         seen = {r.body for r in replies if r.body}
-        return seen == backends, (replies, seen)
+        bad = [r.error or f"answered by {r.body}" for r in replies if r.body not in backends]
+        return seen == backends and not bad, (replies, seen, bad)
     outcome = waits.poll("reach", attempt)
-    replies, seen = outcome.last
-    ctx.attach("backends seen through the VIP", sorted(seen))
-    if seen != backends:
+    replies, seen, bad = outcome.last
+    counts = {b: sum(r.body == b for r in replies) for b in sorted(seen)}
+    ctx.attach("VIP requests", {"bound": f"{requests} requests for {len(backends)} backends",
+                                "answers per backend": counts, "failed or foreign": len(bad)})
+    if seen != backends or bad:
         raise CheckFailed(f"VIP {ips[0]}:{port} spreads across all ready backends",
-                          f"{sorted(backends)} within {requests} requests",
-                          f"{sorted(seen)}; errors: {sorted({r.error for r in replies if r.error})[:3]}")
+                          f"each of {sorted(backends)} answers, and every request is answered, "
+                          f"within {requests} requests for {len(backends)} backends",
+                          f"answers per backend {counts}; {len(bad)}/{requests} requests failed or answered "
+                          f"by another: {sorted(set(bad))[:3]}")
     return seen
+
+
+def headless_addresses_are_endpoints(ctx: ScenarioContext, headless: str, selector: str) -> None:
+    """REACH-05: a headless Service has no VIP; every address DNS gives for its name is an endpoint
+    address (no Service IP) and answers, as the pod that owns it."""
+    svc = ctx.service(headless)
+    vips = [ip for ip in (svc.spec.cluster_ips or []) if ip != "None"]
+    if svc.spec.cluster_ip != "None" or vips:
+        raise CheckFailed("a headless Service has no VIP", "spec.clusterIP(s) None", f"{svc.spec.cluster_ips}")
+    families = [f for f in ctx.families if f in [x.lower() for x in (svc.spec.ip_families or [])]]
+    service_ips = {ip for s in ctx.cluster.core.list_namespaced_service(ctx.namespace).items
+                   for ip in (s.spec.cluster_ips or []) if ip != "None"}
+    service_ips |= {ip for ip in ctx.cluster.core.read_namespaced_service("kubernetes", "default").spec.cluster_ips}
+
+    def attempt():
+        # The data path as a client sees it: what DNS returns, not what the API says.
+        answers = ctx.client.ask([dnswire.Question(ctx.fqdn(headless), RDTYPE[f], tcp=True) for f in families])
+        returned = sorted({ip for ans in answers for f in families
+                           for ip in dnswire.rrset_values(ans.message, ctx.fqdn(headless), RDTYPE[f])})
+        owners = {ip: p.spec.hostname or p.metadata.name for p in ctx.pods(selector, ready=None)
+                  for f in families for ip in ctx.pod_ips([p], f)}
+        slice_ips = {addr for s in ctx.slices(headless) for e in (s.endpoints or []) for addr in e.addresses}
+        replies = ctx.client.http_get([url(ip, SERVER_PORT) for ip in returned]) if returned else []
+        wrong = []
+        for ip, reply in zip(returned, replies):
+            if ip in service_ips:
+                wrong.append(f"{ip} is a Service IP")
+            elif ip not in slice_ips:
+                wrong.append(f"{ip} is no endpoint of {headless}")
+            elif reply.body != owners.get(ip):
+                wrong.append(f"{ip} answered {reply.body or reply.error!r}, not as its pod {owners.get(ip)}")
+        return bool(returned) and not wrong, (returned, replies, wrong, answers)
+    outcome = waits.poll("reach", attempt, consecutive=2)
+    returned, replies, wrong, answers = outcome.last
+    ctx.attach("addresses DNS returned", returned)
+    ctx.attach("replies", {r.target: r.body or r.error for r in replies})
+    ctx.attach("observed DNS", "\n\n".join(describe_answer(x) for x in answers))
+    if not returned or wrong:
+        raise CheckFailed(f"headless {headless}: every address DNS returns is an endpoint that answers as its pod",
+                          "endpoint addresses only (no Service IP), each answering with its own pod name",
+                          "; ".join(wrong) if wrong else "DNS returned no address")
 
 
 def ready_and_family(ips: list[str], family: str) -> list[str]:

@@ -23,7 +23,7 @@ class ScenarioContext:
     namespace: str
     client: ClientPod
     families: list[str]                       # the families the cluster serves, primary first
-    zone: str = "cluster.local"
+    zone: str                                 # learned from the client pod's search list, never assumed
     inspector: Callable | None = None         # () -> Inspector, or skips "blocked by environment"
     attach: Callable = lambda name, content: None   # evidence sink of the running test
     metric: Callable = lambda name, value: None

@@ -14,12 +14,12 @@ def apply(cluster: kube.Cluster, namespace: str, docs: list[dict]) -> None:
         except kube.ApiException as err:
             kind, name = doc["kind"], doc["metadata"]["name"]
             if err.status in (400, 403, 422):
-                raise kube.SetupError(f"{kind} {namespace}/{name} was rejected: {_message(err)}",
+                raise kube.SetupError(f"{kind} {namespace}/{name} was rejected: {api_message(err)}",
                                       kube.EXIT_ADMISSION) from None
             raise
 
 
-def _message(err) -> str:
+def api_message(err) -> str:
     import json
     try:
         return json.loads(err.body).get("message", err.reason)
@@ -27,7 +27,7 @@ def _message(err) -> str:
         return str(err.reason)
 
 
-def _pull_errors(pods) -> list[str]:
+def pull_errors(pods) -> list[str]:
     found = []
     for pod in pods:
         for status in pod.status.container_statuses or []:
@@ -58,7 +58,7 @@ def _not_ready(cluster: kube.Cluster, namespace: str) -> list[str]:
 def wait_ready(cluster: kube.Cluster, namespace: str) -> float:
     def attempt():
         pods = cluster.core.list_namespaced_pod(namespace).items
-        errors = _pull_errors(pods)
+        errors = pull_errors(pods)
         if errors:
             raise kube.SetupError(f"image cannot be pulled: {errors[0]} (use --image-registry or --image; "
                                   "--list-images lists them)", kube.EXIT_IMAGE)

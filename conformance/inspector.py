@@ -4,21 +4,30 @@ It runs the kube-proxy image of the cluster's version (it carries iptables, nft 
 that forbid privileged pods the PROXY checks report "blocked by environment".
 """
 
+import ipaddress
 from dataclasses import dataclass, field
 
 from conformance import kube, proxyrules
 
-# Each tool's exit status and stderr are kept: a dump that stopped half-way (e.g. a rule the tool
-# cannot parse) must never be read as "no rules".
+# Only sh builtins and the dump tools: the real kube-proxy image (distroless-iptables) has a shell,
+# iptables/nft/conntrack and almost nothing else (no cat, tr, head, mktemp). Each tool's own exit
+# status and stderr are kept (`err=$(tool 2>&1 >&3)` captures stderr while stdout flows on), and the
+# end marker proves the script ran to its end: a dump that stopped half-way is never "no rules".
 DUMP_SCRIPT = r"""
-E=$(mktemp)
-dump() { echo "==== $1 ===="; "$@" 2>"$E"; rc=$?; echo "==== $1.status ===="; echo "$rc $(tr '\n' ' ' <"$E" | head -c 400)"; }
+dump() {
+  name=$1; shift
+  echo "==== $name ===="
+  { err=$("$@" 2>&1 >&3 3>&-); rc=$?; } 3>&1
+  echo "==== $name.status ===="
+  echo "$rc"
+  [ -z "$err" ] || printf '%s\n' "$err"
+}
+read_file() { while IFS= read -r line || [ -n "$line" ]; do printf '%s\n' "$line"; done <"$1"; }
 for t in iptables-nft-save ip6tables-nft-save iptables-legacy-save ip6tables-legacy-save iptables-save ip6tables-save; do
-  if command -v $t >/dev/null 2>&1; then dump $t; fi
+  if command -v $t >/dev/null 2>&1; then dump $t $t; fi
 done
-if command -v nft >/dev/null 2>&1; then echo "==== nft-json ===="; nft -j list ruleset 2>"$E"; echo "==== nft-json.status ===="; echo "$? $(head -c 400 "$E")"; fi
-if [ -r /proc/net/ip_vs ]; then echo "==== ip_vs ===="; cat /proc/net/ip_vs; fi
-rm -f "$E"
+if command -v nft >/dev/null 2>&1; then dump nft-json nft -j list ruleset; else echo "==== nft-missing ===="; fi
+if [ -e /proc/net/ip_vs ]; then dump ip_vs read_file /proc/net/ip_vs; fi
 echo "==== end ===="
 """
 
@@ -45,6 +54,16 @@ def daemonset(name: str, image: str) -> dict:
     }
 
 
+def _vip_of(virtual_server: str):
+    """"TCP 10.96.0.10:80" / "TCP [fd00::a]:80" -> the address."""
+    addr = virtual_server.split()[-1].rsplit(":", 1)[0].strip("[]")
+    return ipaddress.ip_address(addr)
+
+
+class InspectionBlocked(Exception):
+    """The inspector could not look: never evidence of absence, never "no kube-proxy"."""
+
+
 @dataclass
 class NodeState:
     node: str
@@ -61,10 +80,25 @@ class NodeState:
         failed = {}
         for key, body in self.sections.items():
             if key.endswith(".status"):
-                rc, _, err = body.strip().partition(" ")
-                if rc not in ("0", ""):
-                    failed[key[:-len(".status")]] = f"exit {rc}: {err.strip()}"
+                rc, _, err = body.strip().partition("\n")
+                if rc.strip() != "0":
+                    failed[key[:-len(".status")]] = f"exit {rc.strip() or '?'}: {' '.join(err.split())[:400]}"
         return failed
+
+    def problems(self) -> list[str]:
+        """Why this dump cannot be trusted (empty when it is complete)."""
+        found = [f"{tool} {why}" for tool, why in self.errors.items()]
+        if "end" not in self.sections:
+            found.append("the dump is truncated (no end marker)")
+        dumped = [k for k in self.sections if k.endswith("save") or k in ("nft-json", "ip_vs")]
+        if not dumped:
+            found.append("no iptables-save, ip6tables-save or nft in the inspector image")
+        elif not any(self.sections[k].strip() for k in dumped):
+            found.append("every dump is empty")
+        missing_status = [k for k in dumped if f"{k}.status" not in self.sections]
+        if missing_status:
+            found.append(f"no exit status for {missing_status}")
+        return found
 
     @property
     def nft(self) -> str | None:
@@ -76,15 +110,30 @@ class NodeState:
 
     @property
     def mode(self) -> str:
-        return proxyrules.detect_proxy_mode(self.iptables, self.nft, self.ipvs)
+        mode = proxyrules.detect_proxy_mode(self.iptables, self.nft, self.ipvs)
+        if mode == "none" and "nft-missing" in self.sections:
+            # Without nft an nftables-mode kube-proxy is invisible: "none" would be a guess.
+            raise InspectionBlocked(f"{self.node}: no kube-proxy rules in iptables and the inspector image "
+                                    "has no nft to read nftables (use --image inspector=REF)")
+        return mode
 
-    def artifacts(self, namespace: str, service: str, cluster_ips: list[str]) -> list[str]:
+    def artifacts(self, namespace: str, service: str, endpoint_ips=(), other_vips=()) -> list[str]:
+        """Anything of kube-proxy naming ns/svc: rules, chains, map elements; under IPVS (which names
+        nothing), virtual servers whose real servers are the given endpoints, except the VIPs of other
+        Services over the same pods (`other_vips`)."""
         found = proxyrules.iptables_artifacts(self.iptables, namespace, service)
         if self.nft:
             found += proxyrules.nft_artifacts(self.nft, namespace, service)
-        if self.ipvs and cluster_ips:
-            found += [f"ipvs {v}" for v in proxyrules.ipvs_virtual_servers(self.ipvs, cluster_ips)]
+        if self.ipvs and endpoint_ips:
+            others = {ipaddress.ip_address(v) for v in other_vips}
+            for vs in proxyrules.ipvs_virtual_servers_with_real_servers(self.ipvs, list(endpoint_ips)):
+                if _vip_of(vs) not in others:
+                    found.append(f"ipvs {vs}")
         return found
+
+    def forwarding(self, namespace: str, service: str, vip: str) -> list[str]:
+        """The mode's forwarding artifact for one ClusterIP (never a 'has no endpoints' reject)."""
+        return proxyrules.forwarding_artifacts(self.iptables, self.nft, self.ipvs, namespace, service, vip)
 
 
 @dataclass
@@ -93,9 +142,23 @@ class Inspector:
     namespace: str
     pods: dict[str, str]        # node name -> inspector pod name
 
+    def dump_node(self, node: str, pod: str, attempts: int = 2) -> NodeState:
+        """One node's complete dump, or InspectionBlocked naming why it could not be had."""
+        why: list[str] = []
+        for _ in range(attempts):
+            try:
+                result = kube.exec_with_status(self.cluster, self.namespace, pod, ["/bin/sh", "-c", DUMP_SCRIPT], 60)
+            except Exception as err:  # noqa: BLE001 - any exec failure means: could not look
+                why = [f"exec failed: {' '.join(str(err).split())[:300]}"]
+                continue
+            state = NodeState(node, proxyrules.split_inspector_output(result.stdout))
+            why = state.problems()
+            if result.returncode != 0:
+                why.append("the dump did not finish within 60 s" if result.returncode is None else
+                           f"the dump script exited {result.returncode}: {' '.join(result.stderr.split())[:300]}")
+            if not why:
+                return state
+        raise InspectionBlocked(f"the node inspector on {node} could not read kube-proxy state: {'; '.join(why)}")
+
     def dump(self) -> list[NodeState]:
-        states = []
-        for node, pod in sorted(self.pods.items()):
-            out = kube.exec_in_pod(self.cluster, self.namespace, pod, ["/bin/sh", "-c", DUMP_SCRIPT], 60)
-            states.append(NodeState(node, proxyrules.split_inspector_output(out)))
-        return states
+        return [self.dump_node(node, pod) for node, pod in sorted(self.pods.items())]

@@ -100,6 +100,31 @@ def create_object(cluster: Cluster, doc: dict, namespace: str) -> dict:
     return resource.create(body=doc).to_dict()
 
 
+@dataclass
+class ExecResult:
+    returncode: int | None      # None: the command did not finish within the timeout
+    stdout: str
+    stderr: str
+
+
+def exec_with_status(cluster: Cluster, namespace: str, pod: str, argv: list[str],
+                     timeout_s: float = 30.0) -> ExecResult:
+    """Run argv in the pod; its exit status (from the exec error channel), stdout and stderr."""
+    ws = stream(client.CoreV1Api(cluster.api).connect_get_namespaced_pod_exec, pod, namespace,
+                command=argv, stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)
+    try:
+        ws.run_forever(timeout=timeout_s)
+        out = ws.read_stdout() if ws.peek_stdout() else ""
+        err = ws.read_stderr() if ws.peek_stderr() else ""
+        try:
+            code = ws.returncode
+        except (KeyError, IndexError, TypeError, ValueError):
+            code = -1           # an error channel we cannot read is no success
+        return ExecResult(code, out, err)
+    finally:
+        ws.close()
+
+
 def exec_in_pod(cluster: Cluster, namespace: str, pod: str, argv: list[str], timeout_s: float = 30.0) -> str:
     """Run argv in the pod; return its stdout (stderr kept apart so it cannot corrupt relayed data)."""
     ws = stream(client.CoreV1Api(cluster.api).connect_get_namespaced_pod_exec, pod, namespace,

@@ -1,6 +1,7 @@
 """Manifests as data: load `manifests/<name>.yaml`, substitute images, label everything with the run."""
 
 import copy
+import re
 from pathlib import Path
 from string import Template
 
@@ -19,10 +20,26 @@ LABEL_MANAGED = "app.kubernetes.io/managed-by"
 MANAGED_BY = "svc-conformance"
 
 
+_VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)")
+
+
+def upstream_tag(server_version: str) -> str:
+    """The upstream release tag of a server version: distributions add suffixes that are no tag
+    (`v1.31.5+k3s1`, `v1.30.4-eks-a1b2c3`, `v1.29.8-gke.1`) -> `v1.31.5`."""
+    m = _VERSION_RE.match(server_version.strip())
+    if not m:
+        raise ValueError(f"server version {server_version!r} is not major.minor.patch "
+                         "(use --image inspector=REF)")
+    return "v{}.{}.{}".format(*m.groups())
+
+
 def images(registry: str | None, overrides: dict[str, str], server_version: str) -> dict[str, str]:
     result = {}
     for role, ref in DEFAULT_IMAGES.items():
-        ref = ref.format(server_version=server_version)
+        if "{server_version}" in ref and role.lower() in overrides:
+            result[role] = overrides[role.lower()]      # no tag to derive: the user named the image
+            continue
+        ref = ref.format(server_version=upstream_tag(server_version) if "{server_version}" in ref else "")
         if registry:
             ref = registry.rstrip("/") + "/" + ref.split("/", 1)[1]
         result[role] = overrides.get(role.lower(), overrides.get(role, ref))

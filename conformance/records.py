@@ -27,6 +27,20 @@ def _absolute(name: str) -> str:
     return dns.name.from_text(name).to_text().lower()
 
 
+def mixed_case(name: str) -> str:
+    """The name with alternating letter case (`MyApP.Ns1.SvC...`): what DNS-02 sends on the wire."""
+    out, upper = [], True
+    for ch in name:
+        if ch == ".":
+            upper = True
+        if ch.isalpha():
+            out.append(ch.upper() if upper else ch.lower())
+            upper = not upper
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def normalise_expected(rdtype: str, value: str) -> str:
     """Bring a hand-written expected value to dnswire.rrset_values' canonical form."""
     value = value.strip()
@@ -42,6 +56,8 @@ def normalise_expected(rdtype: str, value: str) -> str:
 
 @dataclass(frozen=True)
 class Expectation:
+    # Absolute, spelled as it is asked on the wire (case kept: DNS-02); answers are matched
+    # with dns.name equality, which ignores case.
     name: str
     rdtype: str
     values: frozenset = frozenset()
@@ -50,7 +66,7 @@ class Expectation:
     def __post_init__(self) -> None:
         rdtype = dns.rdatatype.to_text(dns.rdatatype.from_text(self.rdtype))
         object.__setattr__(self, "rdtype", rdtype)
-        object.__setattr__(self, "name", _absolute(self.name))
+        object.__setattr__(self, "name", dns.name.from_text(self.name).to_text())
         object.__setattr__(self, "values",
                            frozenset(normalise_expected(rdtype, v) for v in self.values))
         if self.mode not in MODES:

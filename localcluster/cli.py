@@ -1,12 +1,13 @@
 """Command line of the local cluster; errors become one line and a distinct exit status."""
 
 import argparse
+import re
 import subprocess
 import sys
 
 from localcluster import paths, state, versions
 from localcluster.errors import EXIT_NOT_UP, EXIT_PREFLIGHT, ClusterError
-from localcluster.topology import IP_FAMILIES, PROXY_MODES
+from localcluster.topology import CLUSTER_DOMAIN, IP_FAMILIES, PROXY_MODES
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -15,12 +16,21 @@ def _parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="build (once) and start the cluster")
     up.add_argument("--proxy-mode", choices=PROXY_MODES, default="iptables")
     up.add_argument("--ip-family", choices=IP_FAMILIES, default="ipv4")
+    up.add_argument("--cluster-domain", type=_domain, default=CLUSTER_DOMAIN,
+                    help="the cluster's DNS domain (kubelet clusterDomain, CoreDNS zone)")
     sub.add_parser("status", help="components, versions, health; exit 0 only when all healthy")
     sub.add_parser("kubeconfig", help="print the admin kubeconfig path")
     sub.add_parser("down", help="stop everything and remove what up created")
     sub.add_parser("install-deps", help="apt-get install the Debian packages the cluster needs")
     sub.add_parser("build", help="build the binaries and images (cached) without starting anything")
     return parser
+
+
+def _domain(text: str) -> str:
+    name = text.strip().rstrip(".").lower()
+    if not re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*", name):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a DNS domain")
+    return name
 
 
 def _install_deps() -> None:
@@ -39,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "up":
             from localcluster.up import up
-            up(args.proxy_mode, args.ip_family, say)
+            up(args.proxy_mode, args.ip_family, say, cluster_domain=args.cluster_domain)
         elif args.command == "down":
             from localcluster.down import down
             down(say)

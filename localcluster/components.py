@@ -4,7 +4,7 @@ import shutil
 from pathlib import Path
 
 from localcluster import paths
-from localcluster.topology import (APISERVER_PORT, CLUSTER_DOMAIN, ETCD_CLIENT_PORT, ETCD_PEER_PORT,
+from localcluster.topology import (APISERVER_PORT, ETCD_CLIENT_PORT, ETCD_PEER_PORT,
                                    NODE_NAME, Topology)
 
 ETCD_URL = f"http://127.0.0.1:{ETCD_CLIENT_PORT}"
@@ -42,7 +42,7 @@ def kube_apiserver(bins: Path, topology: Topology) -> list[str]:
             f"--kubelet-client-certificate={_pki('apiserver-kubelet-client.crt')}",
             f"--kubelet-client-key={_pki('apiserver-kubelet-client.key')}",
             "--kubelet-preferred-address-types=InternalIP,Hostname",
-            f"--service-account-issuer=https://kubernetes.default.svc.{CLUSTER_DOMAIN}",
+            f"--service-account-issuer=https://kubernetes.default.svc.{topology.cluster_domain}",
             f"--service-account-key-file={_pki('sa.pub')}",
             f"--service-account-signing-key-file={_pki('sa.key')}",
             "--authorization-mode=Node,RBAC",

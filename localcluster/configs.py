@@ -77,7 +77,7 @@ def kubelet_config(topology: Topology) -> Path:
         "failSwapOn": False,
         "failCgroupV1": False,
         "containerRuntimeEndpoint": f"unix://{paths.CONTAINERD_SOCK}",
-        "clusterDomain": CLUSTER_DOMAIN,
+        "clusterDomain": topology.cluster_domain,
         "clusterDNS": topology.dns_ips,
         "resolvConf": str(paths.CONFIG / "resolv.conf"),
         "address": topology.primary_node_ip,

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from localcluster import paths
-from localcluster.topology import CLUSTER_DOMAIN, Topology
+from localcluster.topology import Topology
 
 VALID_DAYS = 365
 # Client identities: file stem -> (CN, O). Components get their own name so audit/RBAC logs read well.
@@ -69,7 +69,7 @@ def _issue(name: str, ca_key, ca_cert, subject: x509.Name, usage, sans=None) -> 
 
 def apiserver_sans(topology: Topology) -> list:
     names = ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
-             f"kubernetes.default.svc.{CLUSTER_DOMAIN}"]
+             f"kubernetes.default.svc.{topology.cluster_domain}"]
     ips = ["127.0.0.1", "::1"] + topology.kubernetes_service_ips + topology.node_ips.split(",")
     return [x509.DNSName(n) for n in names] + [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
 

@@ -3,7 +3,7 @@
 import subprocess
 
 from localcluster import api, components, paths, processes, state, versions
-from localcluster.topology import NODE_NAME, Topology
+from localcluster.topology import CLUSTER_DOMAIN, NODE_NAME, Topology
 from localcluster.up import dns_answers
 
 
@@ -11,7 +11,7 @@ def checks() -> list[tuple[str, bool, str]]:
     doc = state.load()
     if doc is None:
         return [("cluster", False, "not up (run `python -m localcluster up`)")]
-    topology = Topology(doc["ip_family"])
+    topology = Topology(doc["ip_family"], doc.get("cluster_domain", CLUSTER_DOMAIN))
     rows = [("mode", True, f"kube-proxy {doc['proxy_mode']}, ip family {doc['ip_family']}")]
     for name in components.ORDER:
         pid = processes.pid_of(name)
@@ -24,7 +24,7 @@ def checks() -> list[tuple[str, bool, str]]:
     rows.append(("apiserver /readyz", readyz == 200, str(readyz)))
     rows.append((f"node {NODE_NAME}", api.node_ready(topology.apiserver_url, NODE_NAME), "Ready"))
     rows.append(("CoreDNS", dns_answers(topology), f"kube-dns {','.join(topology.dns_ips)} answers "
-                 "kubernetes.default.svc.cluster.local"))
+                 f"kubernetes.default.svc.{topology.cluster_domain}"))
     return rows
 
 

@@ -28,6 +28,7 @@ PROXY_MODES = ("iptables", "nftables")
 @dataclass(frozen=True)
 class Topology:
     ip_family: str
+    cluster_domain: str = CLUSTER_DOMAIN      # kubelet clusterDomain and the Corefile's zone
 
     @property
     def families(self) -> list[dict]:

@@ -7,7 +7,7 @@ from string import Template
 from localcluster import (api, build, components, configs, hostnet, images, paths, pki, preflight,
                           processes, state, versions)
 from localcluster.errors import EXIT_COMPONENT, EXIT_PREFLIGHT, ClusterError
-from localcluster.topology import NODE_NAME, Topology
+from localcluster.topology import CLUSTER_DOMAIN, NODE_NAME, Topology
 
 # Named deadlines (seconds) for each stage of up.
 TIMEOUTS = {"containerd": 30, "etcd": 30, "kube-apiserver": 90, "node-ready": 90, "coredns": 120}
@@ -35,7 +35,8 @@ def _kubectl(bins, *args: str, stdin: str | None = None) -> subprocess.Completed
 
 
 def _coredns_manifest(topology: Topology) -> str:
-    corefile = (configs.TEMPLATES / "Corefile").read_text()
+    corefile = Template((configs.TEMPLATES / "Corefile").read_text()).substitute(
+        cluster_domain=topology.cluster_domain)
     ips = topology.dns_ips
     return Template((configs.TEMPLATES / "coredns.yaml").read_text()).substitute(
         corefile="\n".join("    " + line for line in corefile.splitlines()),
@@ -53,7 +54,7 @@ def dns_answers(topology: Topology) -> bool:
 
     want = topology.kubernetes_service_ips[0]
     rdtype = "AAAA" if ":" in want else "A"
-    query = dns.message.make_query("kubernetes.default.svc.cluster.local.", rdtype)
+    query = dns.message.make_query(f"kubernetes.default.svc.{topology.cluster_domain}.", rdtype)
     for server in topology.dns_ips:
         try:
             reply = dns.query.udp(query, server, timeout=1.0)
@@ -98,24 +99,25 @@ def _http_ok(url: str) -> bool:
         return False
 
 
-def up(proxy_mode: str, ip_family: str, say=print) -> None:
+def up(proxy_mode: str, ip_family: str, say=print, cluster_domain: str = CLUSTER_DOMAIN) -> None:
     current = state.load()
     if current and all(processes.pid_of(n) for n in components.ORDER):
-        if (current["proxy_mode"], current["ip_family"]) != (proxy_mode, ip_family):
-            raise ClusterError(f"a cluster is already up with --proxy-mode {current['proxy_mode']} "
-                               f"--ip-family {current['ip_family']}; run `down` first", EXIT_PREFLIGHT)
+        have = (current["proxy_mode"], current["ip_family"], current.get("cluster_domain", CLUSTER_DOMAIN))
+        if have != (proxy_mode, ip_family, cluster_domain):
+            raise ClusterError(f"a cluster is already up with --proxy-mode {have[0]} --ip-family {have[1]} "
+                               f"--cluster-domain {have[2]}; run `down` first", EXIT_PREFLIGHT)
         say("cluster is already up")
         return
     if current:
         raise ClusterError("a previous cluster was not fully stopped; run `python -m localcluster down` first",
                            EXIT_PREFLIGHT)
     preflight.run_all(ip_family)
-    topology = Topology(ip_family)
+    topology = Topology(ip_family, cluster_domain)
     t0 = time.monotonic()
     bins = build.ensure_binaries(say)
     say(f"binaries ready in {time.monotonic() - t0:.0f}s ({bins})")
     # From here on the host changes: record the baseline first so `down` can undo everything.
-    state.save({"proxy_mode": proxy_mode, "ip_family": ip_family, "bins": str(bins),
+    state.save({"proxy_mode": proxy_mode, "ip_family": ip_family, "cluster_domain": cluster_domain, "bins": str(bins),
                 "baseline": hostnet.inventory(), "started": time.time()})
     for d in (paths.LOGS, paths.CONFIG, paths.PIDS, paths.KUBELET_ROOT):
         d.mkdir(parents=True, exist_ok=True)

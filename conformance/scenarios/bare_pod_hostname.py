@@ -18,11 +18,21 @@ def hostname_subdomain(ctx, family):
 @check("POD-04", per_family=True)
 def subdomain_without_hostname(ctx, family):
     a.require_family(ctx, family)
-    # Positive control in the same question batch: h1's name (same service, same probe) resolves.
     h1 = ctx.pod_ips([ctx.cluster.core.read_namespaced_pod("h1-pod", ctx.namespace)], family)
-    ctx.expect_dns("subdomain without hostname: no record under the pod's name", [
+    nohost_ips = ctx.pod_ips([ctx.cluster.core.read_namespaced_pod("nohost", ctx.namespace)], family)
+    claimed = f"nohost.web-hl.{ctx.namespace}.svc.{ctx.zone}."
+    # The implementation names endpoints without hostname as it likes (DNS-14): learn its names from
+    # the SRV targets. If it chose the pod's name, that record is its own endpoint name, allowed.
+    learned = a.endpoint_names_from_srv(ctx, "web-hl", "http", "app=bare", family)
+    ctx.attach("endpoint names learned from SRV", learned)
+    chosen = any(learned.get(ip, "").lower() == claimed.lower() for ip in nohost_ips)
+    ctx.attach("verdict basis", f"{claimed} is " + ("the implementation's endpoint name for nohost (allowed)"
+                                                    if chosen else "no endpoint name: it must not exist"))
+    # Positive control in the same question batch: h1's name (same service, same probe) resolves.
+    ctx.expect_dns("subdomain without hostname: no record claims <pod-hostname>.<subdomain> from the Pod spec", [
         Expectation(f"h1.web-hl.{ctx.namespace}.svc.{ctx.zone}.", RDTYPE[family], frozenset(h1), "exact"),
-        Expectation(f"nohost.web-hl.{ctx.namespace}.svc.{ctx.zone}.", RDTYPE[family], mode="absent"),
+        Expectation(claimed, RDTYPE[family], frozenset(nohost_ips), "exact") if chosen
+        else Expectation(claimed, RDTYPE[family], mode="absent"),
     ])
 
 

@@ -17,9 +17,10 @@ def create_endpoints(ctx):
     if not outcome.ok:
         raise CheckFailed("backend pod Ready", "1 ready pod", "0")
     ip = sorted(ctx.pod_ips(ctx.pods(SEL), ctx.families[0]))[0]
-    ctx.create({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "mysql-ok"},
-                "subsets": [{"addresses": [{"ip": ip}],
-                             "ports": [{"name": "default-ep", "port": 8080, "protocol": "TCP"}]}]})
+    for name in ("mysql-ok", "mysql-cip-ok"):
+        ctx.create({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": name},
+                    "subsets": [{"addresses": [{"ip": ip}],
+                                 "ports": [{"name": "default-ep", "port": 8080, "protocol": "TCP"}]}]})
     ctx.state["backend_ip"] = ip
 
 
@@ -57,10 +58,18 @@ def name_mismatch(ctx, family):
         Expectation(ctx.fqdn("mysql-ok"), RDTYPE[a.family_of(ok_ip)], frozenset({ok_ip}), "exact"),
         Expectation(ctx.fqdn("mysql-svc"), "A", mode="nxdomain"),
         Expectation(ctx.fqdn("mysql-cip"), RDTYPE[a.family_of(cip[0])], frozenset(cip[:1]), "exact")])
+    # Positive control, same client: a VIP whose Endpoints are named right carries traffic. Without
+    # it a broken probe ("other", empty output) would read as "no traffic".
+    ok_vip = ctx.cluster_ips("mysql-cip-ok")[0]
+    control = waits.poll("reach", lambda: (ctx.client.tcp_connect(ok_vip, 3306) == "open", None))
     state = ctx.client.tcp_connect(cip[0], 3306)
-    ctx.attach("connect to mysql-cip", state)
-    if state == "open":
-        raise CheckFailed("the ClusterIP of the mistake carries no traffic", "refused or no answer", state)
+    ctx.attach("connects", {f"mysql-cip-ok {ok_vip}:3306 (control)": "open" if control.ok else "not open",
+                            f"mysql-cip {cip[0]}:3306": state})
+    if not control.ok:
+        raise CheckFailed("the control VIP mysql-cip-ok (Endpoints of the same name) carries traffic",
+                          "open", f"{ctx.client.tcp_connect(ok_vip, 3306)} (after {control.elapsed_s:.0f}s)")
+    if state not in ("refused", "timeout"):
+        raise CheckFailed("the ClusterIP of the mistake carries no traffic", "refused or timeout", state)
 
 
 SCENARIO = Scenario(

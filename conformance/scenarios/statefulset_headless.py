@@ -3,6 +3,7 @@
 from conformance import assertions as a
 from conformance import waits
 from conformance.context import RDTYPE
+from conformance import dnswire
 from conformance.dnswire import reverse_name
 from conformance.outcomes import CheckFailed
 from conformance.records import Expectation
@@ -95,13 +96,34 @@ def stable_identity(ctx, family):
     outcome = waits.poll("pods-ready", replaced)
     if not outcome.ok:
         raise CheckFailed("the StatefulSet replaces web-0 under the same name", "a new Ready web-0", "none")
-    new_ips = ctx.pod_ips(outcome.last, family)
-    ctx.attach("web-0 addresses", {"before": sorted(ctx.pod_ips([old], family)), "after": sorted(new_ips)})
+    new = outcome.last[0]
+    old_ips, new_ips = ctx.pod_ips([old], family), ctx.pod_ips([new], family)
+    reused = bool(old_ips & new_ips)
+    ctx.attach("web-0 before and after", {
+        "before": {"uid": old_uid, "ips": sorted(old_ips)}, "after": {"uid": new.metadata.uid, "ips": sorted(new_ips)},
+        "ip reused": reused and "yes: the address alone cannot tell a stale record; the pod's UID decides"})
     name = f"web-0.nginx-headless.{ctx.namespace}.svc.{ctx.zone}."
     converged = ctx.expect_dns("after deletion, web-0's name resolves to the replacement pod's IP",
                                [Expectation(name, RDTYPE[family], frozenset(new_ips), "exact")], consecutive=1)
     # Endpoint change -> DNS answer change, measured from the moment the replacement was Ready.
     ctx.metric("dns_convergence_s", converged.elapsed_s)
+    # Second signal, needed when the IP was reused: what the name resolves to answers as the new pod.
+    resolved = sorted(dnswire.rrset_values(ctx.ask_once(name, RDTYPE[family], tcp=True).message, name, RDTYPE[family]))
+    replies = ctx.client.http_get([a.url(ip, 8080, "/shell?cmd=echo%20%24POD_UID") for ip in resolved])
+    uids = {r.target: _shell_output(r.body) or r.error for r in replies}
+    ctx.attach("UID reported behind the name", uids)
+    if not resolved or any(uid != new.metadata.uid for uid in uids.values()):
+        raise CheckFailed("web-0's name reaches the replacement pod", f"UID {new.metadata.uid} (old {old_uid})",
+                          f"{uids or 'no address'}")
+
+
+def _shell_output(body: str | None) -> str:
+    """netexec /shell answers {"output": "..."}."""
+    import json
+    try:
+        return json.loads(body or "").get("output", "").strip()
+    except ValueError:
+        return ""
 
 
 SCENARIO = Scenario(

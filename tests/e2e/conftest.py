@@ -32,6 +32,7 @@ class LocalCluster:
     proxy_mode: str
     ip_family: str
     started_here: bool
+    cluster_domain: str = "cluster.local"
 
     @property
     def families(self) -> list[str]:
@@ -64,7 +65,9 @@ def _local_cluster():
         # A record means someone else's cluster (starting, broken or briefly unhealthy): `up` may
         # find it running and return 0, but it is not ours to take down.
         foreign = state.load() is not None
-        up = localcluster_cli("up", "--proxy-mode", mode, "--ip-family", family, timeout_s=UP_TIMEOUT_S)
+        domain = os.environ.get("LOCALCLUSTER_CLUSTER_DOMAIN", "cluster.local")
+        up = localcluster_cli("up", "--proxy-mode", mode, "--ip-family", family, "--cluster-domain", domain,
+                              timeout_s=UP_TIMEOUT_S)
         if up.returncode != 0:
             if not foreign:
                 localcluster_cli("down", timeout_s=DOWN_TIMEOUT_S)   # undo our partial up
@@ -76,7 +79,8 @@ def _local_cluster():
     doc = state.load()
     if doc is None:
         pytest.fail(f"the cluster is up but {paths.CLUSTER_FILE} is unreadable", pytrace=False)
-    yield LocalCluster(paths.ADMIN_KUBECONFIG, doc["proxy_mode"], doc["ip_family"], started_here)
+    yield LocalCluster(paths.ADMIN_KUBECONFIG, doc["proxy_mode"], doc["ip_family"], started_here,
+                       doc.get("cluster_domain", "cluster.local"))
     if started_here:
         down = localcluster_cli("down", timeout_s=DOWN_TIMEOUT_S)
         assert down.returncode == 0, f"`python -m localcluster down` exited {down.returncode}:\n{tail(down)}"

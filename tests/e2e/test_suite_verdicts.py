@@ -2,6 +2,7 @@
 fails exactly the checks it breaks, and no others. Runs the real suite against the local cluster."""
 
 import contextlib
+import json
 import subprocess
 import time
 
@@ -11,7 +12,8 @@ from kubernetes import client
 from localcluster import state
 from localcluster.topology import Topology
 from localcluster.up import dns_answers
-from suite_runs import failed_pairs, outcomes, run_suite
+import expected_outcomes
+from suite_runs import outcomes, run_suite
 
 pytestmark = pytest.mark.e2e
 
@@ -20,19 +22,15 @@ FAULT_TIMEOUT_SCALE = "0.6"     # failing checks wait out their deadlines; 0.6 k
 
 def test_healthy_cluster_passes_every_core_check(local_cluster, tmp_path, kube_api):
     code, doc, output = run_suite(local_cluster.kubeconfig, tmp_path)
-    results = outcomes(doc)
-    assert results, f"the suite produced no results:\n{output}"
-    failed = {k: v for k, v in results.items() if v == "failed"}
-    assert not failed and code == 0, f"failed on a healthy cluster: {sorted(failed)}\n{output}"
-    levels = {(r["scenario"], r["check"], r["ip_family"]): r["level"] for r in doc["results"]}
-    for key, outcome in results.items():
-        if levels[key] == "core" and outcome != "passed":
-            # Only a family the cluster lacks may be not-supported (e.g. ipv6 on an ipv4 cluster).
-            assert outcome == "not-supported" and "ipv6" not in local_cluster.families or \
-                key[2] not in local_cluster.families, f"core check {key} is {outcome}"
+    assert doc.get("results"), f"the suite produced no results:\n{output}"
+    expected = expected_outcomes.healthy(local_cluster.ip_family, expected_outcomes.collected_items())
+    wrong = expected_outcomes.diff(expected, outcomes(doc))
+    assert not wrong, "outcomes differ from the healthy cluster's:\n" + "\n".join(wrong) + f"\n{output}"
+    assert code == 0, f"a conformant run exits 0, got {code}\n{output}"
     for name in ("summary.html", "conformance.json", "conformance.yaml", "junit.xml"):
         assert (tmp_path / name).is_file(), f"{name} missing"
-    assert doc["summary"]["failed"] == 0 and doc["summary"]["passed"] > 0
+    assert doc["cluster"].get("cluster_domain") == local_cluster.cluster_domain
+    assert "kubeconfig" not in json.dumps(doc["cluster"]), "a local path leaked into the report"
     left = client.CoreV1Api(kube_api).list_namespace(label_selector="app.kubernetes.io/managed-by=svc-conformance").items
     assert not left, f"namespaces left behind: {[n.metadata.name for n in left]}"
 
@@ -137,11 +135,12 @@ def test_fault_fails_exactly_its_checks(fault, local_cluster, tmp_path, kube_api
     with ctx:
         code, doc, output = run_suite(local_cluster.kubeconfig, tmp_path, "--timeout-scale",
                                       FAULT_TIMEOUT_SCALE, run_id=run_id)
-    failed = failed_pairs(doc)
-    assert failed == expected, (f"fault {fault}: unexpected verdicts\n  failed but should pass: "
-                                f"{sorted(failed - expected)}\n  passed but should fail: "
-                                f"{sorted(expected - failed)}\n{output[-3000:]}")
-    assert code != 0
+    expected_map = expected_outcomes.with_faults(
+        expected_outcomes.healthy(cluster["ip_family"], expected_outcomes.collected_items()), expected)
+    wrong = expected_outcomes.diff(expected_map, outcomes(doc))
+    assert not wrong, f"fault {fault}: outcomes differ from the expected map:\n" + "\n".join(wrong) \
+        + f"\n{output[-3000:]}"
+    assert code == 1, f"a run with core failures exits 1, got {code}"
     left = core.list_namespace(label_selector="app.kubernetes.io/managed-by=svc-conformance").items
     assert not left, f"a failing run left namespaces behind: {[n.metadata.name for n in left]}"
     # The failure names the broken statement and carries evidence.

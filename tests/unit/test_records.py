@@ -105,7 +105,8 @@ def test_server_errors_and_no_answer():
 
 def test_case_insensitive_names_and_normalised_values():
     exp = Expectation("Web.NS1.svc.cluster.local.", "aaaa", {"FD00:0096::000A"})
-    assert exp.rdtype == "AAAA" and exp.name == "web.ns1.svc.cluster.local." and exp.values == {"fd00:96::a"}
+    # The name keeps the spelling it is asked with (DNS-02); matching ignores case.
+    assert exp.rdtype == "AAAA" and exp.name == "Web.NS1.svc.cluster.local." and exp.values == {"fd00:96::a"}
     assert verify(exp, answer("WEB.NS1.SVC.CLUSTER.LOCAL", "AAAA", ["fd00:96::a"])).ok
 
 
@@ -146,3 +147,27 @@ def test_expectation_validation():
         Expectation(WEB, "A", {"10.0.0.1"}, mode="some")
     with pytest.raises(ValueError):
         Expectation(WEB, "A", {"not-an-ip"})
+
+
+# -- DNS-02: the spelling asked is kept apart from the key answers are matched with ---------------
+def test_mixed_case_question_goes_on_the_wire_as_spelled():
+    from conformance.dnswire import Question
+    from conformance.records import mixed_case
+    name = mixed_case("myapp.ns1.svc.cluster.local.")
+    assert name == "MyApP.Ns1.SvC.ClUsTeR.LoCaL."
+    exp = Expectation(name, "A", {"10.96.0.10"})
+    assert exp.name == name                                   # not normalised to lower case
+    wire = Question(exp.name, exp.rdtype).to_wire()
+    assert b"\x05MyApP\x03Ns1\x03SvC" in wire                 # mixed case on the wire
+
+
+def test_mixed_case_question_matches_a_lowercase_answer():
+    import dns.message
+    from conformance.dnswire import Answer, Question
+    q = Question("MyApP.Ns1.SvC.ClUsTeR.LoCaL.", "A")
+    msg = dns.message.from_text(
+        "id 1\nopcode QUERY\nrcode NOERROR\nflags QR AA RD\n;QUESTION\nMyApP.Ns1.SvC.ClUsTeR.LoCaL. IN A\n"
+        ";ANSWER\nmyapp.ns1.svc.cluster.local. 5 IN A 10.96.0.10\n")
+    verdict = verify(Expectation(q.name, "A", {"10.96.0.10"}), Answer(q, msg, None, False, "NOERROR"))
+    assert verdict.ok, verdict.summary
+    assert "MyApP.Ns1.SvC" in verdict.expected
