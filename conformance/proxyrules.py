@@ -10,13 +10,31 @@ Formats (kube-proxy 1.33):
   endpoints"`, `"masquerade traffic for ns/svc:port external destinations"`.
 - nftables: table `ip|ip6 kube-proxy`; chains `<kind>-<HASH8>-ns/svc/proto/port[__ep]`; map
   elements whose comment (`"ns/svc:port"`) or verdict (`goto service-…-ns/svc/…`) names them.
-- IPVS: virtual servers from `ipvsadm -Ln`, `ipvsadm-save -n` or `/proc/net/ip_vs` (hex).
+- IPVS: virtual servers from `ipvsadm -Ln`, `ipvsadm-save -n` or `/proc/net/ip_vs` (hex);
+  parsed in `conformance.proxyrules_ipvs`, re-exported here.
+
+PROXY-01 asks "is there anything of kube-proxy for ns/svc" (`*_artifacts`); PROXY-02 asks the
+stricter "does this node forward this ClusterIP" (`*_forwarding`, `forwarding_artifacts`): a
+"has no endpoints" reject names the Service too but forwards nothing.
 """
 from __future__ import annotations
 
 import ipaddress
 import json
 import re
+import shlex
+
+from conformance.proxyrules_ipvs import (
+    ipvs_forwarding,
+    ipvs_virtual_servers,
+    ipvs_virtual_servers_with_real_servers,
+)
+
+__all__ = [
+    "iptables_artifacts", "nft_artifacts", "ipvs_virtual_servers", "ipvs_virtual_servers_with_real_servers",
+    "iptables_forwarding", "nft_forwarding", "ipvs_forwarding", "forwarding_artifacts",
+    "detect_proxy_mode", "split_inspector_output",
+]
 
 # --- shared name matching --------------------------------------------------------------------
 
@@ -51,6 +69,91 @@ def iptables_artifacts(dump: str | None, namespace: str, service: str) -> list[s
             if _comment_names(comment.replace('\\"', '"'), namespace, service):
                 found.append(line)
                 break
+    return found
+
+
+def _ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """An address as given by a caller ("10.96.0.1", "fd00::a", "[fd00::a]"); ValueError if none."""
+    return ipaddress.ip_address(str(value).strip().strip("[]"))
+
+
+def _same_ip(text: str, want) -> bool:
+    try:
+        return ipaddress.ip_address(text) == want
+    except ValueError:
+        return False
+
+
+def _iptables_tables(dump: str | None) -> list[tuple[str, set[str], list[str]]]:
+    """(table, declared chains, rule lines) of each complete `*table ... COMMIT` block of
+    iptables-save text (several tables, iptables and ip6tables output may be concatenated).
+    A block cut off before its COMMIT (a truncated dump) is dropped: it proves nothing."""
+    tables, block = [], None
+    for line in (dump or "").splitlines():
+        line = line.strip()
+        if line.startswith("*"):
+            block = (line[1:].strip(), set(), [])  # an unfinished block before it is dropped
+        elif block is None:
+            continue
+        elif line == "COMMIT":
+            tables.append(block)
+            block = None
+        elif line.startswith(":"):
+            block[1].update(line[1:].split()[:1])
+        elif line.startswith(("-A ", "-I ")):
+            block[2].append(line)
+    return tables
+
+
+def _iptables_rule_options(rule: str) -> dict[str, str] | None:
+    """Options of one rule line as {"-d": "10.96.0.1/32", "--comment": "…", "-j": "KUBE-SVC-…"};
+    a negated option ("! -d …") is stored under "!-d". None if the line does not tokenize."""
+    try:
+        tokens = shlex.split(rule)
+    except ValueError:
+        return None
+    options, negate, i = {}, False, 2  # skip "-A CHAIN"
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok == "!":
+            negate = True
+        elif tok.startswith("-") and i + 1 < len(tokens) and not tokens[i + 1].startswith("-"):
+            options.setdefault(("!" if negate else "") + tok, tokens[i + 1])
+            negate, i = False, i + 1
+        else:
+            negate = False
+        i += 1
+    return options
+
+
+def iptables_forwarding(dump: str | None, namespace: str, service: str, vip: str) -> list[str]:
+    """The nat KUBE-SERVICES rule lines that forward `vip` for ns/svc: destination exactly
+    `vip`/32 (or /128), a comment naming ns/svc ("ns/svc:port cluster IP"), and a jump to a
+    KUBE-SVC-/KUBE-SVL- chain that is declared in the same nat table and holds at least one rule.
+
+    Never matched: the filter-table "ns/svc:port has no endpoints" REJECT, the KUBE-MARK-MASQ
+    rule inside the KUBE-SVC chain, another Service's rule, a nat table cut off before COMMIT."""
+    want = _ip(vip)
+    found = []
+    for table, chains, rules in _iptables_tables(dump):
+        if table != "nat":
+            continue
+        for rule in rules:
+            if rule.split()[1] != "KUBE-SERVICES":
+                continue
+            opts = _iptables_rule_options(rule)
+            if not opts or not {"-d", "--comment", "-j"} <= opts.keys():
+                continue
+            try:
+                dest = ipaddress.ip_interface(opts["-d"])
+            except ValueError:
+                continue
+            target = opts["-j"]
+            if dest.ip == want and dest.network.prefixlen == dest.max_prefixlen \
+                    and _comment_names(opts["--comment"], namespace, service) \
+                    and target.startswith(("KUBE-SVC-", "KUBE-SVL-")) and target in chains \
+                    and any(r.split()[1] == target for r in rules):
+                found.append(rule)
     return found
 
 
@@ -255,6 +358,126 @@ def nft_artifacts(ruleset: str | None, namespace: str, service: str) -> list[str
     return _nft_text_artifacts(ruleset, namespace, service)
 
 
+# Forwarding (PROXY-02): the `service-ips` verdict-map element for one VIP that sends it to the
+# Service's chain (service-… for Cluster, local-… for internalTrafficPolicy Local), in a table
+# that exists as a whole, to a chain that exists there and has rules. A no-endpoints Service has
+# its element in `no-endpoint-services` (goto reject-chain / drop) instead, which never matches.
+
+_NFT_L4 = {"tcp": "tcp", "udp": "udp", "sctp": "sctp", "6": "tcp", "17": "udp", "132": "sctp"}
+_NFT_CHAIN_LINE_DECL = ("type ", "comment ", "policy ", "devices ")
+
+
+def _nft_service_chain_re(namespace: str, service: str) -> re.Pattern:
+    return re.compile(rf"^(?:service|local)-[A-Z2-7]{{8}}-{re.escape(namespace)}/{re.escape(service)}"
+                      r"/(tcp|udp|sctp)/")
+
+
+def _nft_text_tables(text: str) -> dict[tuple[str, str], dict]:
+    """(family, table) -> {"maps": {name: [element text]}, "chains": {name: [rule line]}} for each
+    table of `nft list ruleset` text whose closing brace was seen (a truncated dump is dropped)."""
+    tables: dict[tuple[str, str], dict] = {}
+    table = block = pending = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if pending is not None:  # an `elements = { …` spanning several lines
+            pending += " " + line
+            if _braces_closed(pending):
+                table["maps"][block[1]] += _split_top(pending[pending.index("{") + 1: pending.rindex("}")])
+                pending = None
+            continue
+        m = re.match(r"^table\s+(\S+)\s+(\S+)\s*\{$", line)
+        if m:
+            key, table, block = (m.group(1), m.group(2)), {"maps": {}, "chains": {}}, None
+            continue
+        if table is None or not line:
+            continue
+        m = _BLOCK_RE.match(line)
+        if m:
+            block = (m.group(1), m.group(2))
+            if block[0] in ("map", "chain"):
+                table[block[0] + "s"][block[1]] = []
+        elif line == "}":
+            if block is not None:
+                block = None
+            else:
+                tables[key], table = table, None
+        elif block and block[0] == "map" and line.startswith("elements = {"):
+            pending = line
+            if _braces_closed(line):
+                table["maps"][block[1]] += _split_top(line[line.index("{") + 1: line.rindex("}")])
+                pending = None
+        elif block and block[0] == "chain" and not line.startswith(_NFT_CHAIN_LINE_DECL):
+            table["chains"][block[1]].append(line)
+    return tables
+
+
+def _nft_text_element(elem: str) -> tuple[list[str], str] | None:
+    """'10.96.0.1 . tcp . 443 [comment "…"] : goto chain' -> (["10.96.0.1", "tcp", "443"], "goto chain")."""
+    key, sep, verdict = elem.rpartition(" : ")  # IPv6 keys have ':' but never ' : '
+    if not sep:
+        return None
+    return [part.split()[0] for part in key.split(" . ") if part.split()], " ".join(verdict.split())
+
+
+def _nft_json_tables(doc: dict) -> dict[tuple[str, str], dict]:
+    """The same shape as _nft_text_tables from `nft -j list ruleset`: element text is
+    `key : verdict` as nft would print it; a chain's "rules" are their handles."""
+    tables: dict[tuple[str, str], dict] = {}
+    for item in doc.get("nftables", []):
+        if not isinstance(item, dict) or len(item) != 1:
+            continue
+        ((kind, obj),) = item.items()
+        if not isinstance(obj, dict):
+            continue
+        if kind == "table":
+            tables.setdefault((obj.get("family"), obj.get("name")), {"maps": {}, "chains": {}})
+            continue
+        table = tables.setdefault((obj.get("family"), obj.get("table")), {"maps": {}, "chains": {}})
+        if kind == "map":
+            elems = table["maps"].setdefault(obj.get("name"), [])
+            for elem in obj.get("elem", []):
+                if isinstance(elem, list) and len(elem) == 2:
+                    elems.append(f"{_json_value_text(elem[0])} : {_json_value_text(elem[1])}")
+        elif kind == "chain":
+            table["chains"].setdefault(obj.get("name"), [])
+        elif kind == "rule":
+            table["chains"].setdefault(obj.get("chain"), []).append(f"handle {obj.get('handle')}")
+    return tables
+
+
+def nft_forwarding(ruleset: str | None, namespace: str, service: str, vip: str) -> list[str]:
+    """The kube-proxy `service-ips` map elements that forward `vip` for ns/svc, from `nft -j list
+    ruleset` (what the inspector dumps) or `nft list ruleset` text: table `ip|ip6 kube-proxy`,
+    key `<vip> . tcp|udp|sctp . <port>`, verdict `goto service-<HASH>-ns/svc/<proto>/<port>`
+    (or `local-…`), whose chain exists in that table with at least one rule. Each hit reads
+    "ip kube-proxy map service-ips element 10.96.120.15 . tcp . 80 : goto service-…
+    (chain has 2 rules)". An element in `no-endpoint-services` never matches."""
+    want = _ip(vip)
+    if not ruleset or not ruleset.strip():
+        return []
+    doc = _load_nft_json(ruleset)
+    tables = _nft_json_tables(doc) if doc is not None else _nft_text_tables(ruleset)
+    chain_re = _nft_service_chain_re(namespace, service)
+    found = []
+    for (family, name), table in tables.items():
+        if family not in ("ip", "ip6") or name != "kube-proxy":
+            continue
+        for elem in table["maps"].get("service-ips", []):
+            parsed = _nft_text_element(elem)
+            if parsed is None or len(parsed[0]) != 3:
+                continue
+            (addr, proto, _port), verdict = parsed
+            action, _, target = verdict.partition(" ")
+            m = chain_re.match(target) if action in ("goto", "jump") else None
+            if not m or _NFT_L4.get(proto) != m.group(1) or not _same_ip(addr, want):
+                continue
+            rules = table["chains"].get(target, [])
+            if rules:
+                found.append(f"{family} {name} map service-ips element {elem} "
+                             f"(chain has {len(rules)} rule{'s' * (len(rules) != 1)})")
+    return found
+
+
 def _nft_has_kube_proxy_table(ruleset: str | None) -> bool:
     if not ruleset or not ruleset.strip():
         return False
@@ -265,52 +488,17 @@ def _nft_has_kube_proxy_table(ruleset: str | None) -> bool:
     return re.search(r"^table\s+(ip|ip6|inet)\s+kube-proxy\s*\{", ruleset, re.M) is not None
 
 
-# --- IPVS ------------------------------------------------------------------------------------
-
-_PROC_V4 = re.compile(r"^[0-9A-Fa-f]{8}:[0-9A-Fa-f]{4}$")
-_PROC_V6 = re.compile(r"^\[[0-9A-Fa-f]{4}(?::[0-9A-Fa-f]{4}){7}\]:[0-9A-Fa-f]{4}$")
-_SAVE_PROTO = {"-t": "TCP", "--tcp-service": "TCP", "-u": "UDP", "--udp-service": "UDP",
-               "--sctp-service": "SCTP"}
+# --- forwarding, all modes (PROXY-02) ---------------------------------------------------------
 
 
-def _ipvs_lines(text: str):
-    """(protocol, address:port as printed) of every virtual server line."""
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) >= 2 and parts[0] in ("TCP", "UDP", "SCTP"):
-            yield parts[0], parts[1]
-        elif len(parts) >= 3 and parts[0] == "-A" and parts[1] in _SAVE_PROTO:
-            yield _SAVE_PROTO[parts[1]], parts[2]
-
-
-def _decode(addr_port: str, proc: bool) -> tuple[ipaddress._BaseAddress, int]:
-    addr, _, port = addr_port.rpartition(":")
-    addr = addr.strip("[]")
-    if proc:  # /proc/net/ip_vs: hex IPv4 and hex port; IPv6 in full form
-        ip = ipaddress.ip_address(int(addr, 16)) if ":" not in addr else ipaddress.ip_address(addr)
-        return ip, int(port, 16)
-    return ipaddress.ip_address(addr), int(port)
-
-
-def ipvs_virtual_servers(text: str | None, addresses=None) -> list[str]:
-    """Virtual servers ("TCP 10.96.0.10:80", "TCP [fd00::a]:80") whose address is one of
-    `addresses` (all when None), from ipvsadm -Ln, ipvsadm-save -n or /proc/net/ip_vs text."""
-    lines = list(_ipvs_lines(text or ""))
-    # /proc prints hex; decide once per document (a decimal dump never has 8-hex IPv4 forms).
-    proc = any(_PROC_V4.match(a) or _PROC_V6.match(a) for _, a in lines)
-    wanted = None if addresses is None else {ipaddress.ip_address(str(a).strip("[]")) for a in addresses}
-    found: list[str] = []
-    for proto, addr_port in lines:
-        try:
-            ip, port = _decode(addr_port, proc)
-        except ValueError:
-            continue
-        if wanted is not None and ip not in wanted:
-            continue
-        text_ = f"{proto} [{ip}]:{port}" if ip.version == 6 else f"{proto} {ip}:{port}"
-        if text_ not in found:
-            found.append(text_)
-    return found
+def forwarding_artifacts(iptables_dump: str | None, nft_ruleset: str | None, ipvs_text: str | None,
+                         namespace: str, service: str, vip: str) -> list[str]:
+    """Everything on one node that forwards ClusterIP `vip` of ns/svc, whatever the proxy mode:
+    iptables_forwarding + nft_forwarding + ipvs_forwarding (those prefixed "ipvs "). Empty means
+    the node does not forward the VIP; a "has no endpoints" reject never counts."""
+    return (iptables_forwarding(iptables_dump, namespace, service, vip)
+            + nft_forwarding(nft_ruleset, namespace, service, vip)
+            + [f"ipvs {vs}" for vs in ipvs_forwarding(ipvs_text, vip)])
 
 
 # --- mode and inspector output ---------------------------------------------------------------
