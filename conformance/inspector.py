@@ -132,8 +132,16 @@ class NodeState:
         return found
 
     def forwarding(self, namespace: str, service: str, vip: str) -> list[str]:
-        """The mode's forwarding artifact for one ClusterIP (never a 'has no endpoints' reject)."""
-        return proxyrules.forwarding_artifacts(self.iptables, self.nft, self.ipvs, namespace, service, vip)
+        """The forwarding artifact of the node's own mode for one ClusterIP (never a 'has no endpoints'
+        reject, nor a stale rule another mode left behind)."""
+        mode = self.mode
+        if mode == "iptables":
+            return proxyrules.iptables_forwarding(self.iptables, namespace, service, vip)
+        if mode == "nftables":
+            return proxyrules.nft_forwarding(self.nft, namespace, service, vip)
+        if mode == "ipvs":
+            return [f"ipvs {v}" for v in proxyrules.ipvs_forwarding(self.ipvs, vip)]
+        return []
 
 
 @dataclass

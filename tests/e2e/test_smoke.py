@@ -28,7 +28,6 @@ CLIENT = "client"
 REPLICAS = 3
 HTTP_PORT = 8080
 SERVICE_PORT = 80
-CLUSTER_DOMAIN = "cluster.local"
 RECORD_TYPE = {"ipv4": "A", "ipv6": "AAAA"}
 
 # Deadlines (seconds) and how many observations in a row make a result stable.
@@ -92,9 +91,10 @@ class SmokeApp:
     ready_at: float = 0.0                      # time.monotonic() when every pod was first seen Ready
     clusterip: object = None                   # V1Service
     headless: object = None
+    cluster_domain: str = "cluster.local"
 
     def fqdn(self, service: str) -> str:
-        return f"{service}.{self.namespace}.svc.{CLUSTER_DOMAIN}"
+        return f"{service}.{self.namespace}.svc.{self.cluster_domain}"
 
 
 def _pod_summary(pod) -> dict:
@@ -133,7 +133,7 @@ def smoke(kube_api, local_cluster, e2e_timings):
         clusterip = core.create_namespaced_service(namespace, service_manifest(APP, headless=False))
         headless = core.create_namespaced_service(namespace, service_manifest(HEADLESS, headless=True))
         core.create_namespaced_pod(namespace, client_manifest())
-        app = SmokeApp(namespace, clusterip=clusterip, headless=headless)
+        app = SmokeApp(namespace, clusterip=clusterip, headless=headless, cluster_domain=local_cluster.cluster_domain)
 
         def all_ready():
             pods = core.list_namespaced_pod(namespace).items

@@ -1,9 +1,7 @@
 """The suite's verdicts are true: healthy cluster -> every core check passes; each injected fault
 fails exactly the checks it breaks, and no others. Runs the real suite against the local cluster."""
 
-import contextlib
 import json
-import subprocess
 import time
 
 import pytest
@@ -11,8 +9,8 @@ from kubernetes import client
 
 from localcluster import state
 from localcluster.topology import Topology
-from localcluster.up import dns_answers
 import expected_outcomes
+from cluster_changes import corefile_option, headless_rule, kube_proxy_stopped
 from suite_runs import outcomes, run_suite
 
 pytestmark = pytest.mark.e2e
@@ -35,63 +33,7 @@ def test_healthy_cluster_passes_every_core_check(local_cluster, tmp_path, kube_a
     assert not left, f"namespaces left behind: {[n.metadata.name for n in left]}"
 
 
-# -- faults -------------------------------------------------------------------------------------
-def _restart_coredns(core: client.CoreV1Api, topology: Topology) -> None:
-    for pod in core.list_namespaced_pod("kube-system", label_selector="k8s-app=kube-dns").items:
-        core.delete_namespaced_pod(pod.metadata.name, "kube-system", grace_period_seconds=0)
-    deadline = time.monotonic() + 120
-    streak = 0
-    while time.monotonic() < deadline and streak < 3:
-        streak = streak + 1 if dns_answers(topology) else 0
-        time.sleep(1)
-    assert streak >= 3, "CoreDNS did not come back after the Corefile change"
-
-
-@contextlib.contextmanager
-def corefile_option(core: client.CoreV1Api, topology: Topology, option: str):
-    cm = core.read_namespaced_config_map("coredns", "kube-system")
-    original = cm.data["Corefile"]
-    faulted = original.replace("       pods insecure\n", f"       pods insecure\n       {option}\n")
-    assert faulted != original
-    core.patch_namespaced_config_map("coredns", "kube-system", {"data": {"Corefile": faulted}})
-    _restart_coredns(core, topology)
-    try:
-        yield
-    finally:
-        core.patch_namespaced_config_map("coredns", "kube-system", {"data": {"Corefile": original}})
-        _restart_coredns(core, topology)
-
-
-@contextlib.contextmanager
-def headless_rule(namespace: str, service: str):
-    """A kube-proxy-style rule naming a headless Service, in a chain of our own (kube-proxy rewrites its own)."""
-    chain = "SVCCONF-FAULT"
-    subprocess.run(["iptables", "-w", "-t", "nat", "-N", chain], check=True)
-    try:
-        subprocess.run(["iptables", "-w", "-t", "nat", "-A", chain, "-m", "comment", "--comment",
-                        f"{namespace}/{service}:http cluster IP", "-j", "RETURN"], check=True)
-        yield
-    finally:
-        subprocess.run(["iptables", "-w", "-t", "nat", "-F", chain])
-        subprocess.run(["iptables", "-w", "-t", "nat", "-X", chain])
-
-
-@contextlib.contextmanager
-def kube_proxy_stopped(cluster_doc: dict):
-    """kube-proxy stopped (its existing rules stay, as after a crash): Services created now get no rules.
-
-    The local cluster routes its Service CIDRs to its port-less node bridge: VIP traffic never leaves the machine.
-    """
-    from pathlib import Path
-
-    from localcluster import components, processes
-    processes.stop("kube-proxy")
-    try:
-        yield
-    finally:
-        processes.start("kube-proxy", components.kube_proxy(Path(cluster_doc["bins"])))
-
-
+# -- faults ---------------------------------------------------------------------------------------
 # What each fault breaks, from the statements the checks make (the fault's documented effect).
 NOENDPOINTS_BREAKS = {
     ("clusterip-deployment", "DNS-11"), ("clusterip-deployment", "DNS-14"), ("clusterip-deployment", "REACH-05"),
@@ -117,7 +59,7 @@ KUBE_PROXY_STOPPED_BREAKS = {
 def test_fault_fails_exactly_its_checks(fault, local_cluster, tmp_path, kube_api):
     core = client.CoreV1Api(kube_api)
     cluster = state.load()
-    topology = Topology(cluster["ip_family"])
+    topology = Topology(cluster["ip_family"], cluster.get("cluster_domain", "cluster.local"))
     run_id = time.strftime("%Y%m%d-%H%M%S-") + "fa0175"
     if fault == "coredns-noendpoints":
         ctx, expected = corefile_option(core, topology, "noendpoints"), NOENDPOINTS_BREAKS

@@ -63,3 +63,13 @@ def test_the_script_keeps_a_failing_tools_status(shell, tmp_path):
     s = state(out.stdout)
     assert "end" in s.sections
     assert s.errors["nft-json"].startswith("exit 3: Error: cannot parse")
+
+
+def test_forwarding_is_read_in_the_nodes_own_mode():
+    s = state(COMPLETE)
+    rule = next(line for line in s.iptables.splitlines() if "-A KUBE-SERVICES -d " in line and "KUBE-SVC-" in line)
+    vip = rule.split("-d ", 1)[1].split("/", 1)[0]
+    ns_svc = rule.split('--comment "', 1)[1].split(":", 1)[0].split(" ", 1)[0]
+    namespace, service = ns_svc.split("/")
+    assert s.forwarding(namespace, service, vip) and s.mode == "iptables"
+    assert not s.forwarding(namespace, service, "10.255.255.254")
