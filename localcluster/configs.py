@@ -5,7 +5,7 @@ from pathlib import Path
 from string import Template
 
 from localcluster import paths, versions
-from localcluster.topology import CLUSTER_DOMAIN, CNI_NETWORK, NODE_NAME, POD_BRIDGE, Topology
+from localcluster.topology import CNI_NETWORK, NODE_NAME, POD_BRIDGE, Topology
 
 TEMPLATES = Path(__file__).parent / "templates"
 CNI_BIN_DIR = "/usr/lib/cni"

@@ -1,123 +1,165 @@
 """Images built on this machine and imported into containerd under the names real clusters use.
 
 No registry is reachable here, so each image is a single-layer docker-archive assembled from files that
-are already on the machine (the built binaries, busybox-static, Debian's netcat/iptables/nft with their
-shared libraries).
+are already on the machine (the built binaries, Debian's programs with their shared libraries). What
+goes into each image is data: localcluster/image_contents.yaml lists, per image, the upstream definition
+it follows and exactly the executables it carries, so a local image is never friendlier than the
+upstream one (e.g. the kube-proxy image is distroless-iptables: dash, iptables, nft, ipset, kmod and the
+few tools iptables-wrapper needs, no busybox).
 """
 
+import functools
 import hashlib
 import io
 import json
+import os
 import shutil
 import subprocess
 import tarfile
 import tempfile
 from pathlib import Path
 
+import yaml
+
 from localcluster import paths, versions
 from localcluster.errors import EXIT_BUILD, ClusterError
 
-PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-XTABLES_LIBDIR = Path("/usr/lib/x86_64-linux-gnu/xtables")
+CONTENTS_FILE = Path(__file__).with_name("image_contents.yaml")
+TEMPLATES = Path(__file__).parent / "templates"
 
 
-def _copy_with_libs(binary: str, root: Path) -> None:
-    """Copy a dynamically linked binary and the shared libraries ldd names for it."""
-    src = Path(shutil.which(binary) or binary).resolve()
-    if not src.exists():
-        raise ClusterError(f"{binary} is missing (install its Debian package)", EXIT_BUILD)
-    files = [src]
-    ldd = subprocess.run(["ldd", str(src)], capture_output=True, text=True)
+# --- the data ---------------------------------------------------------------------------------------
+
+@functools.cache
+def _load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+def contents(path: Path | None = None) -> dict:
+    """The parsed image_contents.yaml."""
+    return _load(path or CONTENTS_FILE)
+
+
+def parse_entry(entry: str) -> tuple[str, str | None]:
+    """"PATH" -> (PATH, None); "PATH -> TARGET" -> (PATH, TARGET)."""
+    path, sep, target = entry.partition(" -> ")
+    return path.strip(), (target.strip() if sep else None)
+
+
+def path_env(doc: dict | None = None) -> str:
+    return "PATH=" + ":".join((doc or contents())["path"])
+
+
+def contents_key(path: Path | None = None) -> str:
+    """Cache key of the archives: the data file, this builder and the templates the data refers to."""
+    data = (path or CONTENTS_FILE).read_bytes()
+    h = hashlib.sha256(data)
+    h.update(Path(__file__).read_bytes())
+    for image in yaml.safe_load(data)["images"].values():
+        for source in sorted((image.get("sources") or {}).values()):
+            if source.startswith("template:"):
+                h.update((TEMPLATES / source[len("template:"):]).read_bytes())
+    return h.hexdigest()[:12]
+
+
+def archive_dir(bins: Path) -> Path:
+    return paths.CACHE / "images" / bins.name / contents_key()
+
+
+# --- building a root file system from the data ------------------------------------------------------
+
+def _is_elf(path: Path) -> bool:
+    with path.open("rb") as f:
+        return f.read(4) == b"\x7fELF"
+
+
+def _copy_libs(binary: Path, root: Path) -> None:
+    """Copy the shared libraries ldd names for a binary (a static binary or a script has none)."""
+    ldd = subprocess.run(["ldd", str(binary)], capture_output=True, text=True)
     for line in ldd.stdout.splitlines():
-        parts = line.split()
-        for p in parts:
-            if p.startswith("/"):
-                files.append(Path(p))
-    for f in files:
-        dest = root / f.relative_to("/")
+        for part in line.split():
+            if part.startswith("/"):
+                dest = root / part.lstrip("/")
+                if not dest.exists():
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(Path(part).resolve(), dest)
+
+
+def _source(path: str, spec: dict, bins: Path, packages: list[str]) -> Path:
+    source = (spec.get("sources") or {}).get(path, "host:" + path)
+    kind, _, ref = source.partition(":")
+    src = {"host": Path(ref), "built": bins / ref, "template": TEMPLATES / ref}[kind]
+    if not src.exists():
+        hint = ("run `python -m localcluster install-deps` (Debian packages: " + ", ".join(packages) + ")"
+                if kind == "host" else "rebuild the binaries")
+        raise ClusterError(f"{src} is missing for {path} of the image ({hint})", EXIT_BUILD)
+    return src.resolve()
+
+
+def build_rootfs(name: str, root: Path, bins: Path, doc: dict | None = None) -> dict:
+    """Assemble image `name` into the empty directory root; return its image config."""
+    doc = doc or contents()
+    spec = doc["images"][name]
+    packages = spec.get("debian_packages") or []
+    for directory, mode in (spec.get("dirs") or {}).items():
+        d = root / directory.lstrip("/")
+        d.mkdir(parents=True, exist_ok=True)
+        d.chmod(int(mode, 8))                  # mkdir's mode is cut by the umask
+    for entry in spec["executables"] + (spec.get("outside_path") or []):
+        path, target = parse_entry(entry)
+        dest = root / path.lstrip("/")
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(f.resolve(), dest)
+        if target is not None:
+            dest.symlink_to(target)
+            continue
+        src = _source(path, spec, bins, packages)
+        shutil.copyfile(src, dest)
+        dest.chmod(0o755)
+        if _is_elf(src):
+            _copy_libs(src, root)
+    # Loaded at run time (dlopen): ldd of the binaries misses them and their own libraries (libxt_statistic
+    # needs libm), and iptables-save aborts mid-table on the first rule it cannot parse.
+    for lib in spec.get("libraries") or []:
+        src, dest = Path(lib), root / lib.lstrip("/")
+        if src.is_dir():
+            shutil.copytree(src, dest, symlinks=True, dirs_exist_ok=True)
+            files = sorted(p for p in src.rglob("*") if p.is_file() and not p.is_symlink())
+        else:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest)
+            files = [src]
+        for f in files:
+            if _is_elf(f):
+                _copy_libs(f, root)
+    for f in spec.get("files") or []:
+        dest = root / f.lstrip("/")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_source(f, {}, bins, packages), dest)
+        dest.chmod(0o644)
+    for f, text in (spec.get("write") or {}).items():
+        dest = root / f.lstrip("/")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(text)
+        dest.chmod(0o644)
+    cfg = spec.get("config") or {}
+    config = {"Env": [path_env(doc)]}
+    for key, field in (("entrypoint", "Entrypoint"), ("cmd", "Cmd"), ("user", "User"),
+                       ("workdir", "WorkingDir")):
+        if cfg.get(key) is not None:
+            config[field] = cfg[key]
+    return config
 
 
-def _busybox(root: Path) -> None:
-    (root / "bin").mkdir(parents=True, exist_ok=True)
-    shutil.copy2("/bin/busybox", root / "bin" / "busybox")
-    applets = subprocess.run(["/bin/busybox", "--list-full"], capture_output=True, text=True).stdout.split()
-    for applet in applets:
-        link = root / applet
-        if not link.exists():
-            link.parent.mkdir(parents=True, exist_ok=True)
-            link.symlink_to("/bin/busybox")
-    (root / "etc").mkdir(exist_ok=True)
-    (root / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n")
-    (root / "etc/group").write_text("root:x:0:\nnogroup:x:65534:\n")
-    (root / "tmp").mkdir(exist_ok=True)
-    (root / "tmp").chmod(0o1777)          # mkdir's mode is cut by the umask
-
-
-def _agnhost(root: Path, bins: Path) -> dict:
-    # Upstream agnhost is alpine with busybox and netcat-openbsd: the suite's DNS relay needs sh, base64, nc.
-    _busybox(root)
-    for d in ("bin", "sbin", "usr/bin", "usr/sbin"):
-        (root / d / "nc").unlink(missing_ok=True)   # busybox's nc has no UDP
-    _copy_with_libs("nc.openbsd", root)
-    (root / "usr/bin/nc").symlink_to("nc.openbsd")
-    _copy_with_libs("curl", root)                   # HTTP client of the suite's probes
-    for d in ("bin", "usr/bin"):
-        (root / d / "wget").unlink(missing_ok=True)  # static busybox wget crashes resolving names
-    shutil.copy2(bins / "agnhost", root / "agnhost")
-    (root / "uploads").mkdir()
-    return {"Entrypoint": ["/agnhost"], "Cmd": ["pause"], "Env": [PATH_ENV]}
-
-
-def _kube_proxy(root: Path, bins: Path) -> dict:
-    # Also the suite's node inspector: it reads iptables (both backends), nftables and IPVS state.
-    _busybox(root)
-    (root / "usr/local/bin").mkdir(parents=True, exist_ok=True)
-    shutil.copy2(bins / "kube-proxy", root / "usr/local/bin/kube-proxy")
-    for tool in ("xtables-nft-multi", "xtables-legacy-multi", "nft", "conntrack"):
-        _copy_with_libs(tool, root)
-    # Extensions are loaded at run time (dlopen): ldd of the binaries misses their own libraries
-    # (libxt_statistic needs libm), and iptables-save aborts mid-table on the first rule it cannot parse.
-    shutil.copytree(XTABLES_LIBDIR, root / XTABLES_LIBDIR.relative_to("/"), symlinks=True, dirs_exist_ok=True)
-    for extension in sorted(XTABLES_LIBDIR.glob("*.so")):
-        _copy_with_libs(str(extension), root)
-    sbin = root / "usr/sbin"
-    for backend, multi in (("nft", "xtables-nft-multi"), ("legacy", "xtables-legacy-multi")):
-        for cmd in ("iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save",
-                    "ip6tables-restore"):
-            name = cmd.replace("tables", f"tables-{backend}", 1)
-            (sbin / name).unlink(missing_ok=True)
-            (sbin / name).symlink_to(multi)
-    for cmd in ("iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save",
-                "ip6tables-restore"):
-        (sbin / cmd).unlink(missing_ok=True)
-        (sbin / cmd).symlink_to(cmd.replace("tables", "tables-nft", 1))
-    return {"Entrypoint": ["/usr/local/bin/kube-proxy"], "Env": [PATH_ENV]}
-
-
-def _single_binary(name: str, entry: list[str], user: str = "") -> callable:
-    def build(root: Path, bins: Path) -> dict:
-        shutil.copy2(bins / name, root / name)
-        return {"Entrypoint": entry, "User": user, "Env": [PATH_ENV]}
-    return build
-
-
-BUILDERS = {
-    "pause": _single_binary("pause", ["/pause"], "65535:65535"),
-    "coredns": _single_binary("coredns", ["/coredns"]),
-    "agnhost": _agnhost,
-    "kube-proxy": _kube_proxy,
-}
-
+# --- docker archives --------------------------------------------------------------------------------
 
 def _layer_tar(root: Path) -> bytes:
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for path in sorted(root.rglob("*")):
             info = tar.gettarinfo(str(path), arcname=str(path.relative_to(root)))
             info.uid = info.gid = 0
             info.uname = info.gname = ""
+            info.mtime = 0                      # same contents, same layer
             if info.isreg():
                 with path.open("rb") as f:
                     tar.addfile(info, f)
@@ -130,7 +172,11 @@ def docker_archive(name: str, ref: str, bins: Path, out: Path) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "rootfs"
         root.mkdir()
-        config = BUILDERS[name](root, bins)
+        old_umask = os.umask(0o022)
+        try:
+            config = build_rootfs(name, root, bins)
+        finally:
+            os.umask(old_umask)
         layer = _layer_tar(root)
     diff_id = "sha256:" + hashlib.sha256(layer).hexdigest()
     image_config = json.dumps({"architecture": "amd64", "os": "linux", "config": config,
@@ -147,14 +193,18 @@ def docker_archive(name: str, ref: str, bins: Path, out: Path) -> Path:
 
 
 def ensure_archives(bins: Path) -> list[Path]:
-    """Build (once per binary set) the archives of every image the cluster and the suite use."""
-    out_dir = paths.CACHE / "images" / bins.name
+    """Build (once per binary set and contents definition) the archives of every image."""
+    out_dir = archive_dir(bins)
     archives = []
     for name, ref in versions.IMAGES.items():
         archive = out_dir / f"{name}.tar"
         if not archive.exists():
-            docker_archive(name, ref, bins, archive.with_suffix(".partial"))
-            archive.with_suffix(".partial").rename(archive)
+            partial = archive.with_suffix(f".partial-{os.getpid()}")
+            try:
+                docker_archive(name, ref, bins, partial)
+                partial.rename(archive)
+            finally:
+                partial.unlink(missing_ok=True)
         archives.append(archive)
     return archives
 

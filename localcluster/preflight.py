@@ -11,7 +11,7 @@ from localcluster.topology import APISERVER_PORT, ETCD_CLIENT_PORT, ETCD_PEER_PO
 # command -> Debian package that provides it
 COMMANDS = {"containerd": "containerd", "ctr": "containerd", "runc": "runc", "etcd": "etcd-server",
             "iptables": "iptables", "nft": "nftables", "conntrack": "conntrack", "ip": "iproute2",
-            "nc.openbsd": "netcat-openbsd", "curl": "curl", "busybox": "busybox-static", "gcc": "gcc"}
+            "nc.openbsd": "netcat-openbsd", "curl": "curl", "busybox": "busybox", "gcc": "gcc"}
 CNI_PLUGINS = ("bridge", "host-local", "loopback", "portmap")
 KERNEL_PATHS = {
     "/proc/sys/net/bridge/bridge-nf-call-iptables": "br_netfilter (modprobe br_netfilter)",

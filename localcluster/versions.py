@@ -6,6 +6,9 @@ STAGING = "v0." + KUBERNETES[len("v1."):]
 COREDNS = "v1.12.0"          # the version kubeadm 1.33 deploys
 PAUSE_TAG = "3.10"
 AGNHOST_TAG = "2.53"         # k8s.io/kubernetes test/utils/image/manifest.go for 1.33
+# What the upstream images are built on (localcluster/image_contents.yaml lists their contents):
+DISTROLESS_IPTABLES_TAG = "v0.8.11"   # kube-proxy's base: build/common.sh of KUBERNETES
+AGNHOST_BASEIMAGE = "alpine:3.19"     # test/images/agnhost/BASEIMAGE of AGNHOST_TAG
 
 # Image names are the ones real clusters use, so the suite's manifests are identical everywhere.
 IMAGES = {
@@ -26,8 +29,12 @@ K8S_COMMANDS = {
     "agnhost": "k8s.io/kubernetes/test/images/agnhost",
 }
 
-# Debian packages the cluster runs on (installed by .ci/run or `up --install-deps`).
+# Debian packages the cluster runs on (installed by .ci/run or `python -m localcluster install-deps`).
+# The images take their programs from them too (image_contents.yaml: debian_packages of each image).
 DEBIAN_PACKAGES = [
     "containerd", "runc", "containernetworking-plugins", "iptables", "nftables", "conntrack",
-    "busybox-static", "netcat-openbsd", "curl", "iproute2", "etcd-server", "gcc", "libc6-dev",
+    "busybox", "netcat-openbsd", "curl", "iproute2", "etcd-server", "gcc", "libc6-dev",
+    # kube-proxy image (distroless-iptables) and agnhost image (alpine + bind-tools, iperf, bash):
+    "dash", "coreutils", "grep", "kmod", "ipset", "netbase", "bash", "bind9-dnsutils", "bind9-host",
+    "iperf", "libc-bin",
 ]

@@ -239,7 +239,7 @@ def test_headless_name_resolves_to_the_ready_pod_ips(smoke, kube_api, dns_conver
 # --- HTTP, each pod by its own address ----------------------------------------------------------
 
 # curl where the image has it (upstream agnhost does), else busybox wget bounded by `timeout`: not
-# `wget -T`, which Debian's busybox-static (the local image's busybox) lacks and segfaults on (exit 139).
+# `wget -T`, which some busybox builds lack.
 _FETCH = """u=$1
 if command -v curl >/dev/null 2>&1; then exec curl -sS -g --max-time {t} "$u"; fi
 exec timeout {t} wget -qO- "$u"
