@@ -9,8 +9,11 @@ def allure_active(config) -> bool:
     return bool(getattr(config.option, "allure_report_dir", None))
 
 
-def label_item(props: dict) -> None:
-    """Label the current Allure test case so the report can be filtered by check, level, family, mode."""
+def label_item(props: dict, blocked: bool = False) -> None:
+    """Label the current Allure test case so the report can be filtered by check, level, family, mode.
+
+    A blocked check keeps Allure's status ``skipped`` (with the reason as its message) and is labelled
+    ``outcome=blocked`` and tagged ``blocked`` so it can be told from a plain skip."""
     check = props.get("check")
     if not check:
         return
@@ -28,4 +31,7 @@ def label_item(props: dict) -> None:
         if props.get(key):
             allure.dynamic.label(key, props[key])
     tags = [check, level] + [f"{key}:{props[key]}" for key in ("ip_family", "proxy_mode") if props.get(key)]
+    if blocked:
+        allure.dynamic.label("outcome", "blocked")
+        tags.append("blocked")
     allure.dynamic.tag(*tags)

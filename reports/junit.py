@@ -1,7 +1,8 @@
 """JUnit XML with one testcase per conformance result.
 
-Counts match conformance.json: ``failures`` = failed, ``skipped`` = skipped + not-supported,
-``errors`` = 0 (a setup error is a failed check, see reports.outcomes).
+Counts match conformance.json: ``failures`` = failed, ``skipped`` = skipped + not-supported + blocked
+(each ``<skipped type="...">`` names which), ``errors`` = 0 (a setup error is a failed check, see
+reports.outcomes). The verdict and the declared features are suite properties.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def render_junit(doc: dict) -> str:
         "tests": str(counts["total"]),
         "failures": str(counts["failed"]),
         "errors": "0",
-        "skipped": str(counts["skipped"] + counts["not-supported"]),
+        "skipped": str(counts["skipped"] + counts["not-supported"] + counts["blocked"]),
         "time": f"{sum(r.get('duration_s', 0.0) for r in results):.3f}",
     }
     root = ET.Element("testsuites", {"name": "svc-conformance", **totals})
@@ -41,6 +42,8 @@ def render_junit(doc: dict) -> str:
     cluster = doc.get("cluster", {})
     dns = cluster.get("dns", {}) or {}
     for name, value in (("run_id", doc.get("run_id", "")),
+                        ("verdict", doc.get("verdict", "")),
+                        ("supported_features", ",".join(doc.get("supported_features", []) or [])),
                         ("server_version", cluster.get("server_version", "")),
                         ("dns", f"{dns.get('implementation', '')} {dns.get('version', '')}".strip()),
                         ("proxy_mode", cluster.get("proxy_mode", "")),
@@ -58,7 +61,7 @@ def render_junit(doc: dict) -> str:
         if outcome == "failed":
             node = ET.SubElement(case, "failure", {"message": reason, "type": result.get("level", "")})
             node.text = _evidence_text(result) or reason
-        elif outcome in ("skipped", "not-supported"):
+        elif outcome in ("skipped", "not-supported", "blocked"):
             ET.SubElement(case, "skipped", {"message": reason, "type": outcome})
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -4,10 +4,16 @@ Outcome rules (docs/DESIGN.md):
 - setup failed            -> ``failed``, reason ``setup error: <one line>`` (the check could not run)
 - call passed             -> ``passed`` (an xpass too)
 - call failed             -> ``failed``, reason = the one-line failure message
-- skip (setup or call)    -> ``not-supported`` when the reason starts with ``not supported:``, else ``skipped``
+- skip (setup or call)    -> ``not-supported`` when the reason starts with ``not supported:``,
+                             ``blocked`` when it starts with ``blocked by environment:``, else ``skipped``
 - xfail                   -> ``failed`` with reason ``xfail: ...`` (an expected failure is still a failure)
 - teardown failed         -> outcome unchanged; the error is kept as evidence ``teardown error``
-- worker crash (xdist)    -> ``failed`` with the crash summary
+- worker crash (xdist)    -> ``failed`` with reason ``crashed: ...``
+- no outcome (interrupted)-> ``failed`` with reason ``no outcome recorded (interrupted?)``
+- collected, never run    -> ``skipped`` with reason ``not run: ...`` (the session stopped first)
+
+A setup error, a crash and a missing outcome are *errored* results (``is_errored``): the check could
+not run, so for the verdict they make a run incomplete, not non-conformant (reports.document).
 """
 
 from __future__ import annotations
@@ -17,7 +23,13 @@ from dataclasses import dataclass, field
 
 NOT_SUPPORTED_PREFIX = "not supported:"
 BLOCKED_PREFIX = "blocked by environment:"
-OUTCOMES = ("passed", "failed", "skipped", "not-supported")
+OUTCOMES = ("passed", "failed", "skipped", "not-supported", "blocked")
+SETUP_ERROR_PREFIX = "setup error: "
+CRASHED_PREFIX = "crashed: "
+NO_OUTCOME_REASON = "no outcome recorded (interrupted?)"
+NOT_RUN_REASON = "not run: the session stopped before this check ran"
+# Reasons of a ``failed`` result that mean "could not run", not "does not hold".
+ERRORED_REASON_PREFIXES = (SETUP_ERROR_PREFIX, CRASHED_PREFIX, NO_OUTCOME_REASON)
 
 # Item.add_report_section(when, key, ...) titles a section "Captured <key> <when>".
 EVIDENCE_KEY_PREFIX = "evidence: "
@@ -57,7 +69,16 @@ def failure_summary(report) -> str:
 
 
 def outcome_of_skip(reason: str) -> str:
-    return "not-supported" if reason.startswith(NOT_SUPPORTED_PREFIX) else "skipped"
+    if reason.startswith(NOT_SUPPORTED_PREFIX):
+        return "not-supported"
+    if reason.startswith(BLOCKED_PREFIX):
+        return "blocked"
+    return "skipped"
+
+
+def is_errored(result: dict) -> bool:
+    """A ``failed`` result whose check could not run (setup error, crash, interrupted)."""
+    return result.get("outcome") == "failed" and str(result.get("reason", "")).startswith(ERRORED_REASON_PREFIXES)
 
 
 def report_properties(report) -> dict:
@@ -103,7 +124,7 @@ class ItemResult:
         when = report.when
         if when == "setup":
             if report.failed:
-                self._set("failed", "setup error: " + failure_summary(report))
+                self._set("failed", SETUP_ERROR_PREFIX + failure_summary(report))
             elif report.skipped:
                 self._set_skip(report)
         elif when == "call":
@@ -120,7 +141,7 @@ class ItemResult:
                 self.evidence.append(("teardown error", failure_summary(report)))
             self.finished = True
         else:  # xdist reports a crashed worker's item with when="???"
-            self._set("failed", "crashed: " + failure_summary(report))
+            self._set("failed", CRASHED_PREFIX + failure_summary(report))
             self.finished = True
 
     def _set(self, outcome: str, reason: str) -> None:
@@ -148,8 +169,14 @@ class ItemResult:
             "feature": str(props.get("feature", "")),
             "proxy_mode": str(props.get("proxy_mode", "unknown")),
             "outcome": self.outcome or "failed",
-            "reason": self.reason if self.outcome else "no outcome recorded (interrupted?)",
+            "reason": self.reason if self.outcome else NO_OUTCOME_REASON,
             "duration_s": round(self.duration_s, 3),
             "nodeid": self.nodeid,
             "evidence": [{"name": name, "content": content} for name, content in self.evidence],
         }
+
+
+def not_run_result(nodeid: str, props: dict) -> dict:
+    """The ``results[]`` entry of a check item that was collected but never reported (e.g. ``-x``)."""
+    item = ItemResult(nodeid, props=dict(props), outcome="skipped", reason=NOT_RUN_REASON)
+    return item.to_dict()

@@ -6,6 +6,8 @@ Public API (docs/DESIGN.md):
 - ``record_cluster_facts(config, facts)``: server version, DNS implementation, proxy mode, families.
 - ``record_metric(node, name, value, **labels)``: a measurement, e.g. ``dns_convergence_s``.
 - ``get_run_id(config)``: the run id written into conformance.json; the same on every xdist worker.
+- ``declare_supported_features(config, {name: check IDs})``: the extended features the user declared
+  supported (fixtures/options.py, from ``--supported-feature`` / ``--all-features``).
 
 Results: every item whose ``user_properties`` has a ``check`` becomes one result (see
 ``reports.outcomes`` for the outcome rules). Under pytest-xdist the controller records them from
@@ -16,6 +18,11 @@ at least one check or recorded facts/metrics: ``conformance.json``, ``conformanc
 ``junit.xml``, ``summary.html``. When ``--report-dir`` is given explicitly and ``--alluredir`` is
 not, Allure results go to ``<report-dir>/allure-results`` (cleared at the start of the run) for
 ``python -m reports allure``; ``--no-allure-results`` turns that off.
+
+Exit status: for a run of the conformance suite (at least one item with a ``check`` user property)
+the controller replaces pytest's 0/1 by the verdict's (``suite_exit_status``): 0 conformant,
+1 non-conformant, 8 incomplete. Any other status pytest or the suite set (2 interrupted, 3 internal
+error, 4 usage error, 10-15 bad input) is kept, and a run without check items keeps pytest's status.
 """
 
 from __future__ import annotations
@@ -32,7 +39,8 @@ import pytest
 
 from reports import transport
 from reports.allure_labels import allure_active, label_item
-from reports.outcomes import EVIDENCE_KEY_PREFIX
+from reports.document import EXIT_CONFORMANT, VERDICT_EXIT_STATUS, supported_checks, verdict_reasons
+from reports.outcomes import BLOCKED_PREFIX, EVIDENCE_KEY_PREFIX, skip_reason
 from reports.recorder import RunRecorder
 from reports.writers import load_previous, write_outputs
 
@@ -51,9 +59,16 @@ class _State:
     phase: str = "setup"
     written: list[Path] = field(default_factory=list)
     document: dict | None = None
+    pytest_status: int | None = None  # pytest's own status, when a verdict was computed
+    session: pytest.Session | None = None
 
 
 _STATE = pytest.StashKey[_State]()
+_FEATURES = pytest.StashKey[dict]()
+_BLOCKED = pytest.StashKey[bool]()  # on an item: its setup or call was blocked by the environment
+# pytest's own statuses the verdict may replace; anything else (2 interrupted, 3 internal error,
+# 4 usage error, 5 no tests, 10-15 bad input) is kept.
+_REPLACEABLE = (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
 
 
 def _now() -> str:
@@ -91,6 +106,25 @@ def _item_for(node) -> pytest.Item | None:
 
 def get_run_id(config) -> str:
     return _state(config).run_id
+
+
+def declare_supported_features(config, features: dict) -> None:
+    """The extended features the user declares supported: {feature name: check IDs}. Their failures
+    then make the run non-conformant; they are listed as ``supported_features`` in conformance.json."""
+    config.stash[_FEATURES] = {str(name): [str(c) for c in ids] for name, ids in features.items()}
+
+
+def suite_exit_status(pytest_status: int, verdict: str, other_failures: int = 0) -> int:
+    """The exit status of a conformance run: the verdict's (0, 1, 8) in place of pytest's 0/1.
+
+    pytest's other statuses and the suite's bad-input statuses (>= 10) win; a failed item that is
+    no check keeps a conformant run from exiting 0."""
+    if pytest_status not in _REPLACEABLE:
+        return int(pytest_status)
+    status = VERDICT_EXIT_STATUS[verdict]
+    if status == EXIT_CONFORMANT and other_failures:
+        return int(pytest_status)
+    return status
 
 
 def attach_evidence(node, name: str, content) -> None:
@@ -204,10 +238,12 @@ class _RunHooks:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item, call):
         report = yield
+        if report.skipped and skip_reason(report.longrepr).startswith(BLOCKED_PREFIX):
+            item.stash[_BLOCKED] = True
         if report.when == "teardown":
             # Labels last: fixtures and the test body may have added user_properties until now.
             if allure_active(self.config):
-                label_item(dict(item.user_properties))
+                label_item(dict(item.user_properties), blocked=item.stash.get(_BLOCKED, False))
             self.state.current_item = None
         if self.state.is_worker:
             transport.attach_to_report(report, self.state.outbox)
@@ -242,13 +278,17 @@ class _RunHooks:
 
     def pytest_collection_finish(self, session):
         # Per-scenario totals for the progress lines; needs user_properties set at collection time.
+        # Every check item, so that one that never runs (-x, a stopped run) still gets a result.
         scenarios: dict[str, list[str]] = {}
+        checks: dict[str, dict] = {}
         for item in session.items:
             props = dict(item.user_properties)
-            if props.get("check") and props.get("scenario"):
-                scenarios.setdefault(str(props["scenario"]), []).append(item.nodeid)
-        if scenarios:
-            _deliver(self.config, {"kind": "collection", "scenarios": scenarios})
+            if props.get("check"):
+                checks[item.nodeid] = {str(k): str(v) for k, v in props.items()}
+                if props.get("scenario"):
+                    scenarios.setdefault(str(props["scenario"]), []).append(item.nodeid)
+        if checks:
+            _deliver(self.config, {"kind": "collection", "scenarios": scenarios, "checks": checks})
 
     @pytest.hookimpl(trylast=True)  # after session fixtures were torn down (they may record facts)
     def pytest_sessionfinish(self, session):
@@ -260,16 +300,36 @@ class _RunHooks:
             return
         if not state.recorder.has_content():
             return
-        state.document = state.recorder.document(_now())
+        state.document = state.recorder.document(_now(), self.config.stash.get(_FEATURES, {}))
         previous = load_previous(self.config.getoption("previous_results"))
         state.written = write_outputs(state.document, state.report_dir, previous)
+        if state.document["results"]:  # a run of the conformance suite: the verdict is the exit status
+            state.session, state.pytest_status = session, int(session.exitstatus)
+            session.exitstatus = suite_exit_status(state.pytest_status, state.document["verdict"],
+                                                   state.recorder.other_failures())
 
     def pytest_terminal_summary(self, terminalreporter):
         state = self.state
         if not state.written:
             return
-        counts = state.document["summary"]
+        doc = state.document
+        counts = doc["summary"]
         terminalreporter.write_sep("-", "conformance reports")
         terminalreporter.write_line(
             f"{counts['total']} results: passed={counts['passed']} failed={counts['failed']} "
-            f"skipped={counts['skipped']} not-supported={counts['not-supported']} -> {state.report_dir}")
+            f"skipped={counts['skipped']} not-supported={counts['not-supported']} blocked={counts['blocked']}"
+            f" -> {state.report_dir}")
+        if state.session is None:
+            return
+        features = ", ".join(doc["supported_features"]) or "none"
+        # Read now: a later sessionfinish hook (a bad-input exit file) may have set another status.
+        verdict, after = doc["verdict"], int(state.session.exitstatus)
+        colour = {"conformant": {"green": True}, "non-conformant": {"red": True}}.get(verdict, {"yellow": True})
+        if after == VERDICT_EXIT_STATUS[verdict]:
+            status = f"exit {after}"
+        else:
+            status = f"exit {after}, not the verdict's (pytest's status was {state.pytest_status})"
+        terminalreporter.write_line(f"verdict: {verdict}, {status}; declared features: {features}", bold=True,
+                                    **colour)
+        for line in verdict_reasons(doc["results"], supported_checks(self.config.stash.get(_FEATURES, {}))):
+            terminalreporter.write_line(f"  {line}")

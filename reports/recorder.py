@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reports.document import build_document
-from reports.outcomes import ItemResult
+from reports.outcomes import ItemResult, not_run_result
 
 
 def merge_facts(into: dict, facts: dict) -> None:
@@ -24,6 +24,8 @@ class RunRecorder:
         self.metrics: list[dict] = []
         # scenario -> nodeids of its check items, learnt from collection (for progress lines)
         self.scenario_items: dict[str, set[str]] = {}
+        # nodeid -> user_properties of every collected check item (a result even if it never ran)
+        self.collected_checks: dict[str, dict] = {}
         self._announced: set[str] = set()
 
     def receive(self, message: dict) -> None:
@@ -35,6 +37,8 @@ class RunRecorder:
         elif kind == "collection":
             for scenario, nodeids in (message.get("scenarios") or {}).items():
                 self.scenario_items.setdefault(scenario, set()).update(nodeids)
+            for nodeid, props in (message.get("checks") or {}).items():
+                self.collected_checks.setdefault(nodeid, dict(props))
 
     def add_report(self, report) -> ItemResult:
         item = self.items.get(report.nodeid)
@@ -57,11 +61,22 @@ class RunRecorder:
         return f"[{scenario}] {len(done)}/{len(nodeids)} checks done, failed={failed}"
 
     def results(self) -> list[dict]:
-        return [item.to_dict() for item in self.items.values() if item.is_check]
+        """One result per check item that reported, plus one ``skipped`` "not run" result per collected
+        check item that never did (``-x``, ``--maxfail``, a stopped run): an unrun check is no pass."""
+        results = [item.to_dict() for item in self.items.values() if item.is_check]
+        reported = set(self.items)
+        results += [not_run_result(nodeid, props) for nodeid, props in self.collected_checks.items()
+                    if nodeid not in reported and props.get("check")]
+        return results
+
+    def other_failures(self) -> int:
+        """Failed items that are no checks (a run mixing the suite with other tests)."""
+        return sum(1 for item in self.items.values() if not item.is_check and item.outcome == "failed")
 
     def has_content(self) -> bool:
         return bool(self.cluster or self.metrics or any(i.is_check for i in self.items.values()))
 
-    def document(self, finished: str) -> dict:
+    def document(self, finished: str, supported_features: dict | None = None) -> dict:
         return build_document(run_id=self.run_id, started=self.started, finished=finished,
-                              cluster=self.cluster, results=self.results(), metrics=self.metrics)
+                              cluster=self.cluster, results=self.results(), metrics=self.metrics,
+                              supported_features=supported_features)

@@ -13,18 +13,22 @@ from collections import defaultdict
 from html import escape
 
 from reports.diff import compare_runs
-from reports.document import check_sort_key, count_outcomes, is_conformant, roll_up_profiles
-from reports.outcomes import BLOCKED_PREFIX
+from reports.document import check_sort_key, count_outcomes, document_verdict, roll_up_profiles
 from reports.svg_plot import convergence_plot
 
-SYMBOLS = {"passed": "✓", "failed": "✗", "skipped": "–", "not-supported": "∅"}
+SYMBOLS = {"passed": "✓", "failed": "✗", "skipped": "–", "not-supported": "∅", "blocked": "⊘"}
+VERDICT_TEXT = {
+    "conformant": ("ok", "conformant: every core check passed or is not supported"),
+    "non-conformant": ("bad", "not conformant: a core check (or a declared feature) failed"),
+    "incomplete": ("warn", "incomplete: core checks were blocked, skipped or errored; not a conformance result"),
+}
 
 CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:2px 6px;text-align:left}
 .verdict{display:inline-block;padding:2px 10px;border-radius:4px;color:#fff}
-.ok{background:#2e7d32}.bad{background:#c62828}
+.ok{background:#2e7d32}.bad{background:#c62828}.warn{background:#6a4c93}
 .matrix th.check{writing-mode:vertical-rl;transform:rotate(180deg);font-weight:normal;padding:4px 2px}
 .matrix th.ext{font-style:italic;color:#666}.matrix td{text-align:center;padding:1px}
 .cell{display:inline-block;width:1.6em;height:1.6em;line-height:1.6em;text-decoration:none;color:#fff;
@@ -32,11 +36,13 @@ border-radius:3px;font-weight:bold}
 .cell[data-outcome=passed],.o-passed{background:#2e9d4f}.cell[data-outcome=failed],.o-failed{background:#d0342c}
 .cell[data-outcome=skipped],.o-skipped{background:#9aa0a6}
 .cell[data-outcome=not-supported],.o-not-supported{background:#e3a21a}
-.cell.blocked{background:repeating-linear-gradient(45deg,#9aa0a6,#9aa0a6 4px,#6b7075 4px,#6b7075 8px)}
+.cell[data-outcome=blocked],.o-blocked{background:#6a4c93}
 body.hide-passed .cell[data-outcome=passed],body.hide-skipped .cell[data-outcome=skipped],
-body.hide-not-supported .cell[data-outcome=not-supported],body.hide-failed .cell[data-outcome=failed]{opacity:.12}
+body.hide-not-supported .cell[data-outcome=not-supported],body.hide-failed .cell[data-outcome=failed],
+body.hide-blocked .cell[data-outcome=blocked]{opacity:.12}
 .badge{padding:0 6px;border-radius:3px;color:#fff}
 .r-success{background:#2e9d4f}.r-failure{background:#d0342c}.r-partial{background:#e3a21a}
+.r-incomplete{background:#6a4c93}
 .legend label{margin-right:1em}
 .evidence{border:1px solid #ddd;border-radius:4px;padding:.5em 1em;margin:.8em 0}
 .evidence:target{outline:3px solid #1565c0}
@@ -75,23 +81,22 @@ def _facts_table(doc: dict) -> str:
 
 def _profiles_table(doc: dict) -> str:
     profiles = doc.get("profiles") or roll_up_profiles(doc.get("results", []))
-    head = "<tr><th>area</th><th>level</th><th>result</th><th>passed</th><th>failed</th>" \
-           "<th>skipped</th><th>not-supported</th></tr>"
+    columns = ("passed", "failed", "errored", "skipped", "not-supported", "blocked")
+    head = "<tr><th>area</th><th>level</th><th>result</th>" + "".join(f"<th>{c}</th>" for c in columns) + "</tr>"
     body = "".join(
         f"<tr><td>{_text(p['name'])}</td><td>{_text(p['level'])}</td>"
         f"<td><span class='badge r-{_text(p['result'])}'>{_text(p['result'])}</span></td>"
-        f"<td>{p['passed']}</td><td>{p['failed']}</td><td>{p['skipped']}</td><td>{p['not-supported']}</td></tr>"
+        + "".join(f"<td>{_text(p.get(c, 0))}</td>" for c in columns) + "</tr>"
         for p in profiles)
     return f'<table class="profiles">{head}{body}</table>'
 
 
 def _cell(index: int, result: dict) -> str:
     outcome = result["outcome"]
-    blocked = " blocked" if outcome == "skipped" and result.get("reason", "").startswith(BLOCKED_PREFIX) else ""
     title = f"{result['check']} · {result.get('scenario')} · {result.get('ip_family')}: {outcome}"
     if result.get("reason"):
         title += f" — {result['reason']}"
-    return (f'<a class="cell{blocked}" data-outcome="{_text(outcome)}" href="#r-{index}" '
+    return (f'<a class="cell" data-outcome="{_text(outcome)}" href="#r-{index}" '
             f'title="{_text(title)}">{SYMBOLS.get(outcome, "?")}</a>')
 
 
@@ -126,8 +131,9 @@ def _matrix(results: list[dict]) -> str:
         body.append(f"<tr><th>{_text(row[0])}</th>{family}{cells}</tr>")
     legend = "".join(f'<label><input type="checkbox" value="{o}" checked> <span class="badge o-{o}">'
                      f'{SYMBOLS[o]}</span> {o}</label>' for o in SYMBOLS)
-    return (f'<p class="legend">{legend}<span>(italic columns are extended checks; striped = blocked '
-            f'by environment)</span></p><table class="matrix">{head}{"".join(body)}</table>')
+    return (f'<p class="legend">{legend}<span>(italic columns are extended checks; blocked = blocked by '
+            f'the environment, e.g. no privileged inspector allowed)</span></p>'
+            f'<table class="matrix">{head}{"".join(body)}</table>')
 
 
 def _diff_section(doc: dict, previous: dict | None) -> str:
@@ -164,12 +170,13 @@ def _evidence_section(index: int, result: dict) -> str:
 def render_summary(results_doc: dict, previous: dict | None = None) -> str:
     results = results_doc.get("results", [])
     counts = results_doc.get("summary") or count_outcomes(results)
-    conformant = is_conformant(results_doc) if results_doc.get("profiles") is not None \
-        else is_conformant({"profiles": roll_up_profiles(results)})
-    verdict = ('<span class="verdict ok">no core check failed</span>' if conformant
-               else '<span class="verdict bad">core checks failed: not conformant</span>')
+    css, text = VERDICT_TEXT.get(document_verdict(results_doc), ("bad", "unknown verdict"))
+    verdict = f'<span class="verdict {css}" data-verdict="{_text(document_verdict(results_doc))}">{_text(text)}</span>'
+    declared = results_doc.get("supported_features") or []
+    features = (f"<p>Declared supported features (judged like core checks): {_text(', '.join(declared))}</p>"
+                if declared else "<p>No extended feature declared supported: extended results are reported only.</p>")
     plot = convergence_plot(results_doc.get("metrics") or []) or "<p>No DNS convergence metrics recorded.</p>"
-    totals = ", ".join(f"{key} {counts.get(key, 0)}" for key in ("passed", "failed", "skipped", "not-supported"))
+    totals = ", ".join(f"{key} {counts.get(key, 0)}" for key in SYMBOLS)
     return "\n".join([
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -177,6 +184,7 @@ def render_summary(results_doc: dict, previous: dict | None = None) -> str:
         f"<style>{CSS}</style></head><body>",
         f"<h1>Service conformance — run {_text(results_doc.get('run_id', '?'))}</h1>",
         f"<p>{verdict} &nbsp; {counts.get('total', len(results))} results: {totals}</p>",
+        features,
         "<h2>Cluster</h2>", _facts_table(results_doc),
         "<h2>Profiles</h2>", _profiles_table(results_doc),
         "<h2>Results</h2>", _matrix(results) if results else "<p>No results.</p>",

@@ -3,6 +3,7 @@ kube-proxy stopped, an admission policy. Used by the fault and healthy-variant t
 
 import contextlib
 import subprocess
+import threading
 import time
 
 from kubernetes import client
@@ -34,8 +35,8 @@ def corefile_edit(core: client.CoreV1Api, topology: Topology, old: str, new: str
     faulted = original.replace(old, new)
     assert faulted != original, f"{old!r} is not in the Corefile"
     core.patch_namespaced_config_map("coredns", "kube-system", {"data": {"Corefile": faulted}})
-    restart_coredns(core, topology)
     try:
+        restart_coredns(core, topology)
         yield
     finally:
         core.patch_namespaced_config_map("coredns", "kube-system", {"data": {"Corefile": original}})
@@ -72,27 +73,44 @@ def kube_proxy_stopped(cluster_doc: dict):
         processes.start("kube-proxy", components.kube_proxy(Path(cluster_doc["bins"])))
 
 
-@contextlib.contextmanager
 def host_network_daemonsets_denied(api_client):
-    """A real admission policy (ValidatingAdmissionPolicy) rejecting host-network DaemonSets, as locked-down
-    clusters' policy engines do: the suite's node inspector is then forbidden."""
+    """Host-network DaemonSets refused, as locked-down clusters' policy engines do: the suite's node
+    inspector is then forbidden."""
+    return admission_denied(api_client, "deny-host-network-daemonsets", "apps", "daemonsets",
+                            "!has(object.spec.template.spec.hostNetwork) || !object.spec.template.spec.hostNetwork",
+                            "host-network DaemonSets are not allowed here", _host_network_daemonset_refused)
+
+
+def family_probe_denied(api_client):
+    """The suite's dry-run Service that learns the IP families is refused (e.g. by a naming policy)."""
+    return admission_denied(api_client, "deny-family-probe", "", "services",
+                            "object.metadata.name != 'family-probe'", "no Service may be called family-probe",
+                            _family_probe_refused)
+
+
+@contextlib.contextmanager
+def admission_denied(api_client, name: str, group: str, resource: str, expression: str, message: str, refused):
+    """A real ValidatingAdmissionPolicy (and binding) denying CREATE of `resource` unless `expression`."""
     adm = client.AdmissionregistrationV1Api(api_client)
-    name = "svcconf-test-deny-host-network-daemonsets"
+    name = f"svcconf-test-{name}"
     adm.create_validating_admission_policy({
         "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
         "metadata": {"name": name},
         "spec": {"failurePolicy": "Fail",
-                 "matchConstraints": {"resourceRules": [{"apiGroups": ["apps"], "apiVersions": ["v1"],
-                                                         "operations": ["CREATE"], "resources": ["daemonsets"]}]},
-                 "validations": [{"expression": "!has(object.spec.template.spec.hostNetwork) || "
-                                                "!object.spec.template.spec.hostNetwork",
-                                  "message": "host-network DaemonSets are not allowed here"}]}})
+                 "matchConstraints": {"resourceRules": [{"apiGroups": [group], "apiVersions": ["v1"],
+                                                         "operations": ["CREATE"], "resources": [resource]}]},
+                 "validations": [{"expression": expression, "message": message}]}})
     try:
         adm.create_validating_admission_policy_binding({
             "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding",
             "metadata": {"name": name}, "spec": {"policyName": name, "validationActions": ["Deny"]}})
         try:
-            _wait_policy_active(api_client)
+            # Policies take effect asynchronously: wait until a dry run is refused 3 times in a row.
+            streak, deadline = 0, time.monotonic() + 60
+            while streak < 3 and time.monotonic() < deadline:
+                streak = streak + 1 if refused(api_client) else 0
+                time.sleep(1)
+            assert streak >= 3, f"the admission policy {name} did not take effect within 60 s"
             yield
         finally:
             adm.delete_validating_admission_policy_binding(name)
@@ -100,19 +118,96 @@ def host_network_daemonsets_denied(api_client):
         adm.delete_validating_admission_policy(name)
 
 
-def _wait_policy_active(api_client) -> None:
-    """Policies take effect asynchronously: dry-run a host-network DaemonSet until it is refused 3 times."""
-    apps = client.AppsV1Api(api_client)
+def _refused(create) -> bool:
+    try:
+        create()
+        return False
+    except client.ApiException as err:
+        return err.status in (400, 403, 422)
+
+
+def _host_network_daemonset_refused(api_client) -> bool:
     body = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "policy-probe"},
             "spec": {"selector": {"matchLabels": {"a": "b"}},
                      "template": {"metadata": {"labels": {"a": "b"}},
                                   "spec": {"hostNetwork": True, "containers": [{"name": "c", "image": "x"}]}}}}
-    streak, deadline = 0, time.monotonic() + 60
-    while streak < 3 and time.monotonic() < deadline:
-        try:
-            apps.create_namespaced_daemon_set("default", body, dry_run="All")
-            streak = 0
-        except client.ApiException as err:
-            streak = streak + 1 if err.status in (400, 403, 422) else 0
-        time.sleep(1)
-    assert streak >= 3, "the admission policy did not take effect within 60 s"
+    return _refused(lambda: client.AppsV1Api(api_client).create_namespaced_daemon_set("default", body, dry_run="All"))
+
+
+def _family_probe_refused(api_client) -> bool:
+    body = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "family-probe"},
+            "spec": {"ports": [{"port": 80}]}}
+    return _refused(lambda: client.CoreV1Api(api_client).create_namespaced_service("default", body, dry_run="All"))
+
+
+def corefile_block(core: client.CoreV1Api, topology: Topology, block: str):
+    """A server-block plugin (template, rewrite) placed before the kubernetes plugin."""
+    zone = topology.cluster_domain
+    text = block.replace("${zone_re}", zone.replace(".", "\\.")).replace("${zone}", zone)
+    anchor = f"    kubernetes {zone} "
+    indented = "".join(f"    {line}\n" for line in text.rstrip("\n").splitlines())
+    return corefile_edit(core, topology, anchor, indented + anchor)
+
+
+@contextlib.contextmanager
+def nft_table(ruleset: str):
+    """An nftables table of our own on the node (`table inet svcconf_fault`); deleted afterwards."""
+    subprocess.run(["nft", "-f", "-"], input=ruleset, text=True, check=True, capture_output=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["nft", "delete", "table", "inet", "svcconf_fault"], capture_output=True)
+
+
+def suite_namespace(run_id: str, scenario: str) -> str:
+    """The namespace the suite gives a scenario in the run `run_id` (see fixtures/namespaces.py)."""
+    return f"svcconf-{run_id.split('-', 1)[1]}-{scenario}"
+
+
+@contextlib.contextmanager
+def slice_tamper(api_client, namespace: str, service: str, action: str):
+    """Edit EndpointSlices behind the controller's back, again and again while the suite runs (the
+    controller may repair them on its next sync of the Service)."""
+    discovery = client.DiscoveryV1Api(api_client)
+    stop = threading.Event()
+
+    def tamper_once() -> None:
+        selector = f"kubernetes.io/service-name={service}"
+        slices = discovery.list_namespaced_endpoint_slice(namespace, label_selector=selector).items
+        if action == "add-endpoint":
+            for s in slices:
+                if s.address_type == "IPv4" and not any("10.244.255.253" in e.addresses for e in s.endpoints or []):
+                    discovery.patch_namespaced_endpoint_slice(s.metadata.name, namespace, {"endpoints": [
+                        *[api_client.sanitize_for_serialization(e) for e in s.endpoints or []],
+                        {"addresses": ["10.244.255.253"], "conditions": {"ready": True}}]})
+        elif action == "strip-headless-label":
+            for s in slices:
+                if "service.kubernetes.io/headless" in (s.metadata.labels or {}):
+                    discovery.patch_namespaced_endpoint_slice(s.metadata.name, namespace, {
+                        "metadata": {"labels": {"service.kubernetes.io/headless": None}}})
+        elif action == "create-managed":
+            if not any(s.metadata.name == f"{service}-tampered" for s in slices):
+                discovery.create_namespaced_endpoint_slice(namespace, {
+                    "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+                    "metadata": {"name": f"{service}-tampered", "labels": {
+                        "kubernetes.io/service-name": service,
+                        "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"}},
+                    "endpoints": [{"addresses": ["10.244.255.252"], "conditions": {"ready": True}}],
+                    "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]})
+        else:
+            raise ValueError(f"unknown slice-tamper action {action!r}")
+
+    def loop() -> None:
+        while not stop.wait(0.5):
+            try:
+                tamper_once()
+            except client.ApiException:
+                pass            # the namespace is not there yet, or is going away
+
+    worker = threading.Thread(target=loop, daemon=True)
+    worker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        worker.join(10)

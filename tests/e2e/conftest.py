@@ -108,6 +108,11 @@ def pytest_terminal_summary(terminalreporter, config):
             terminalreporter.write_line(f"{name:<56} {seconds:8.2f} s")
 
 
+def pytest_addoption(parser):
+    parser.addoption("--faults", default="ci",
+                     help="fault catalogue entries to run (tests/e2e/faults.yaml): ci (default), all, or name,name")
+
+
 def pytest_collection_modifyitems(items):
     # The lifecycle tests own the machine's cluster (up/down): they must run before any test that
     # holds the shared `local_cluster` for the rest of the session.

@@ -43,9 +43,12 @@ def healthy(ip_family: str, items: list[Key]) -> dict[Key, str]:
     return result
 
 
-def with_faults(base: dict[Key, str], breaks: set[tuple[str, str]], outcome: str = "failed") -> dict[Key, str]:
-    """`base` where each (scenario, check) in `breaks` has `outcome` for every family it passes in."""
-    return {k: (outcome if (k[0], k[1]) in breaks and v == "passed" else v) for k, v in base.items()}
+def with_faults(base: dict[Key, str], breaks: set[tuple], outcome: str = "failed") -> dict[Key, str]:
+    """`base` where each broken item has `outcome`: a (scenario, check) pair breaks every family item
+    that passes in `base`, a (scenario, check, family) triple that one item."""
+    def broken(key: Key) -> bool:
+        return key[:2] in breaks or key in breaks
+    return {k: (outcome if broken(k) and v == "passed" else v) for k, v in base.items()}
 
 
 def diff(expected: dict[Key, str], observed: dict[Key, str]) -> list[str]:

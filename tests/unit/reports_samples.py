@@ -25,7 +25,7 @@ def sample_results() -> list[dict]:
                evidence=failed_evidence),
         result("DNS-09", "clusterip-deployment", "ipv4"),
         result("DNS-11", "headless-deployment", "ipv4"),
-        result("DNS-11", "headless-deployment", "ipv6", "skipped",
+        result("DNS-11", "headless-deployment", "ipv6", "blocked",
                reason="blocked by environment: no IPv6 route"),
         result("DNS-12", "headless-deployment", "ipv4", "passed"),
         result("POD-09", "headless-deployment", "ipv4", "not-supported", level="extended",
@@ -44,11 +44,12 @@ def sample_metrics() -> list[dict]:
     ]
 
 
-def sample_doc(results=None, metrics=None, run_id="run-1") -> dict:
+def sample_doc(results=None, metrics=None, run_id="run-1", supported_features=None) -> dict:
     return build_document(
         run_id=run_id, started="2026-01-01T00:00:00+00:00", finished="2026-01-01T00:10:00+00:00",
         cluster={"server_version": "v1.33.13", "dns": {"implementation": "CoreDNS", "version": "1.12.0"},
                  "proxy_mode": "iptables", "ip_families": ["ipv4", "ipv6"]},
         results=sample_results() if results is None else results,
         metrics=sample_metrics() if metrics is None else metrics,
+        supported_features=supported_features,
     )

@@ -38,12 +38,14 @@ def test_load_shape():
     checks = catalogue.load()
     assert checks["DNS-12"].level == "core"
     assert checks["DNS-07"] == catalogue.Check("DNS-07", "extended", "DNS",
-                                               "SRV target's address may be in the Additional section")
+                                               "SRV target's address may be in the Additional section",
+                                               feature="SRVAdditionalSection")
     for cid, c in checks.items():
         assert c.id == cid
         assert c.area == cid.split("-")[0]
         assert c.level in ("core", "extended")
         assert c.title and "\n" not in c.title and len(c.title) <= 140
+        assert bool(c.feature) == (c.level == "extended"), cid  # exactly the extended checks name a feature
 
 
 def test_checks_are_frozen_and_load_returns_fresh_dict():
@@ -71,4 +73,39 @@ def test_bad_yaml_is_rejected(tmp_path):
     bad.write_text("checks:\n  - {id: DNS-01, level: core, area: DNS, title: x}\n"
                    "  - {id: DNS-01, level: core, area: DNS, title: y}\n")
     with pytest.raises(ValueError, match="duplicate"):
+        catalogue.load(bad)
+
+
+def test_every_extended_check_names_a_distinct_feature():
+    features = catalogue.features()
+    extended = [c.id for c in catalogue.load().values() if c.level == "extended"]
+    assert sorted(i for ids in features.values() for i in ids) == sorted(extended)
+    assert features["LargeEndpointSets"] == ("EPS-07",) and features["HeadlessLabelIgnored"] == ("PROXY-04",)
+    assert features["PodARecords"] == ("POD-09",) and features["SRVAdditionalSection"] == ("DNS-07",)
+    assert all(len(ids) == 1 for ids in features.values())
+
+
+def test_resolve_features_by_name_or_check_id():
+    assert catalogue.resolve_features([]) == {}
+    assert catalogue.resolve_features(["LargeEndpointSets"]) == {"LargeEndpointSets": ("EPS-07",)}
+    # A check ID, any case, and comma-separated lists; the result is in catalogue order, once each.
+    assert catalogue.resolve_features(["proxy-04,podarecords", "EPS-07", "LargeEndpointSets"]) == {
+        "PodARecords": ("POD-09",), "LargeEndpointSets": ("EPS-07",), "HeadlessLabelIgnored": ("PROXY-04",)}
+    assert catalogue.resolve_features([], all_features=True) == catalogue.features()
+
+
+def test_unknown_or_core_feature_is_rejected_naming_the_valid_ones():
+    with pytest.raises(catalogue.UnknownFeature, match=r"unknown feature 'Nope'.*LargeEndpointSets \(EPS-07\)"):
+        catalogue.resolve_features(["Nope"])
+    with pytest.raises(catalogue.UnknownFeature, match="DNS-03 is a core check, always required"):
+        catalogue.resolve_features(["dns-03"])
+
+
+def test_feature_rules_are_enforced_on_load(tmp_path):
+    bad = tmp_path / "c.yaml"
+    bad.write_text("checks:\n  - {id: DNS-07, level: extended, area: DNS, title: x}\n")
+    with pytest.raises(ValueError, match="needs a CamelCase feature name"):
+        catalogue.load(bad)
+    bad.write_text("checks:\n  - {id: DNS-01, level: core, area: DNS, feature: Foo, title: x}\n")
+    with pytest.raises(ValueError, match="names no feature"):
         catalogue.load(bad)

@@ -6,7 +6,9 @@ import pytest
 import yaml
 
 from reports.diff import compare_runs
-from reports.document import SCHEMA, check_sort_key, is_conformant, profile_result, roll_up_profiles
+from reports.document import (SCHEMA, check_sort_key, compute_verdict, is_conformant, profile_result,
+                              verdict_reasons)
+from reports.outcomes import OUTCOMES
 from reports_samples import result, sample_doc
 
 
@@ -19,27 +21,91 @@ def _profile(doc, name, level):
 def test_document_has_the_design_schema_fields():
     doc = sample_doc()
     assert doc["schema"] == SCHEMA
-    assert set(doc) >= {"run_id", "started", "finished", "cluster", "results", "metrics", "profiles", "summary"}
+    assert set(doc) >= {"run_id", "started", "finished", "verdict", "supported_features", "cluster", "results",
+                        "metrics", "profiles", "summary"}
     for entry in doc["results"]:
         assert set(entry) >= {"check", "scenario", "ip_family", "level", "area", "outcome", "reason",
                               "duration_s", "nodeid", "evidence"}
-    assert doc["summary"] == {"passed": 5, "failed": 2, "skipped": 1, "not-supported": 1, "total": 9}
+        assert entry["outcome"] in OUTCOMES
+    assert OUTCOMES == ("passed", "failed", "skipped", "not-supported", "blocked")
+    assert doc["summary"] == {"passed": 5, "failed": 2, "skipped": 0, "not-supported": 1, "blocked": 1, "total": 9}
+    assert doc["verdict"] == "non-conformant" and doc["supported_features"] == []
     json.dumps(doc)  # JSON-able as a whole
     assert yaml.safe_load(yaml.safe_dump(doc)) == doc
 
 
-@pytest.mark.parametrize("level, counts, expected", [
-    ("core", {"passed": 3, "failed": 1, "skipped": 0, "not-supported": 0}, "failure"),
-    ("core", {"passed": 0, "failed": 2, "skipped": 0, "not-supported": 0}, "failure"),
-    ("core", {"passed": 3, "failed": 0, "skipped": 2, "not-supported": 1}, "success"),
-    ("core", {"passed": 0, "failed": 0, "skipped": 2, "not-supported": 0}, "partial"),
-    ("extended", {"passed": 2, "failed": 1, "skipped": 0, "not-supported": 0}, "partial"),
-    ("extended", {"passed": 0, "failed": 1, "skipped": 0, "not-supported": 0}, "partial"),
-    ("extended", {"passed": 1, "failed": 0, "skipped": 0, "not-supported": 3}, "success"),
-    ("extended", {"passed": 0, "failed": 0, "skipped": 0, "not-supported": 3}, "partial"),
+SETUP_ERROR = "setup error: RuntimeError: namespace refused"
+
+
+def _members(level, *outcomes):
+    reasons = {"blocked": "blocked by environment: x", "not-supported": "not supported: x", "errored": SETUP_ERROR}
+    return [result("DNS-07" if level == "extended" else "DNS-03", "s", f"f{i}",
+                   "failed" if o == "errored" else o, level=level, reason=reasons.get(o, ""))
+            for i, o in enumerate(outcomes)]
+
+
+@pytest.mark.parametrize("level, outcomes, expected", [
+    ("core", ("passed", "passed", "failed"), "failure"),
+    ("core", ("failed", "failed"), "failure"),
+    ("core", ("failed", "blocked", "errored"), "failure"),           # a failure outranks the rest
+    ("core", ("passed", "not-supported"), "success"),
+    ("core", ("passed", "blocked"), "incomplete"),
+    ("core", ("passed", "skipped"), "incomplete"),
+    ("core", ("passed", "errored"), "incomplete"),                   # a setup error is not a failure
+    ("core", ("blocked", "blocked"), "incomplete"),
+    ("core", ("not-supported", "not-supported"), "partial"),
+    ("extended", ("passed", "passed", "failed"), "partial"),         # reported, not fatal
+    ("extended", ("failed",), "partial"),
+    ("extended", ("passed", "not-supported", "blocked"), "success"),
+    ("extended", ("not-supported",), "partial"),
 ])
-def test_profile_result_rule(level, counts, expected):
-    assert profile_result(level, counts) == expected
+def test_profile_result_rule(level, outcomes, expected):
+    assert profile_result(_members(level, *outcomes)) == expected
+
+
+@pytest.mark.parametrize("outcomes, expected", [
+    (("passed", "failed"), "failure"),
+    (("passed", "blocked"), "incomplete"),
+    (("passed", "errored"), "incomplete"),
+    (("passed", "not-supported"), "success"),
+])
+def test_declared_extended_profile_is_judged_like_core(outcomes, expected):
+    assert profile_result(_members("extended", *outcomes), frozenset({"DNS-07"})) == expected
+    assert profile_result(_members("extended", *outcomes), frozenset({"EPS-07"})) != "failure"
+
+
+@pytest.mark.parametrize("results, supported, expected", [
+    ([result("DNS-03", "a"), result("DNS-04", "a", outcome="not-supported", reason="not supported: no IPv6")],
+     (), "conformant"),
+    ([result("DNS-03", "a"), result("DNS-09", "a", outcome="failed", reason="wrong PTR")], (), "non-conformant"),
+    ([result("DNS-03", "a"), result("PROXY-01", "a", outcome="blocked", reason="blocked by environment: x")],
+     (), "incomplete"),
+    ([result("DNS-03", "a"), result("DNS-09", "a", outcome="skipped", reason="not run: stopped")], (), "incomplete"),
+    ([result("DNS-03", "a"), result("DNS-09", "a", outcome="failed", reason=SETUP_ERROR)], (), "incomplete"),
+    ([result("DNS-03", "a"), result("DNS-09", "a", outcome="failed", reason="crashed: worker gw0")], (), "incomplete"),
+    # A core failure outranks anything unfinished.
+    ([result("DNS-03", "a", outcome="failed"), result("DNS-09", "a", outcome="blocked")], (), "non-conformant"),
+    # Extended failures: reported only, unless the feature is declared supported.
+    ([result("DNS-03", "a"), result("EPS-07", "a", outcome="failed", level="extended")], (), "conformant"),
+    ([result("DNS-03", "a"), result("EPS-07", "a", outcome="failed", level="extended")], ("EPS-07",),
+     "non-conformant"),
+    ([result("DNS-03", "a"), result("EPS-07", "a", outcome="blocked", level="extended")], (), "conformant"),
+    ([result("DNS-03", "a"), result("EPS-07", "a", outcome="blocked", level="extended")], ("EPS-07",),
+     "incomplete"),
+    # Nothing core shown: never conformant.
+    ([result("EPS-07", "a", level="extended")], (), "incomplete"),
+    ([result("DNS-04", "a", outcome="not-supported")], (), "incomplete"),
+    ([], (), "incomplete"),
+])
+def test_verdict_rule(results, supported, expected):
+    assert compute_verdict(results, frozenset(supported)) == expected
+    doc = sample_doc(results=results, supported_features={"LargeEndpointSets": list(supported)} if supported else None)
+    assert doc["verdict"] == expected and is_conformant(doc) == (expected == "conformant")
+
+
+def test_supported_features_are_recorded_by_name():
+    doc = sample_doc(supported_features={"PodARecords": ["POD-09"], "LargeEndpointSets": ["EPS-07"]})
+    assert doc["supported_features"] == ["LargeEndpointSets", "PodARecords"]
 
 
 def test_roll_up_groups_by_area_and_level_and_omits_empty_profiles():
@@ -47,16 +113,29 @@ def test_roll_up_groups_by_area_and_level_and_omits_empty_profiles():
     assert [(p["name"], p["level"]) for p in doc["profiles"]] == [
         ("DNS", "core"), ("POD", "extended"), ("PROXY", "extended"), ("REACH", "core")]
     dns = _profile(doc, "DNS", "core")
-    assert (dns["result"], dns["passed"], dns["failed"], dns["skipped"], dns["total"]) == ("failure", 4, 1, 1, 6)
+    assert (dns["result"], dns["passed"], dns["failed"], dns["blocked"], dns["skipped"], dns["errored"],
+            dns["total"]) == ("failure", 4, 1, 1, 0, 0, 6)
     assert _profile(doc, "PROXY", "extended")["result"] == "partial"
     assert _profile(doc, "POD", "extended")["result"] == "partial"
     assert _profile(doc, "REACH", "core")["result"] == "success"
     assert not is_conformant(doc)
+    declared = sample_doc(supported_features={"HeadlessLabelIgnored": ["PROXY-04"]})
+    assert _profile(declared, "PROXY", "extended")["result"] == "failure"
 
 
 def test_extended_failures_alone_keep_the_cluster_conformant():
     results = [result("DNS-03", "a"), result("DNS-07", "a", outcome="failed", level="extended")]
-    assert is_conformant({"profiles": roll_up_profiles(results)})
+    assert is_conformant(sample_doc(results=results))
+    assert is_conformant({"results": results})  # a document without verdict: computed from its results
+    assert not is_conformant({"results": results, "verdict": "incomplete"})
+
+
+def test_incomplete_core_profile_and_verdict_from_a_blocked_check():
+    results = [result("PROXY-02", "a"), result("PROXY-01", "a", outcome="blocked",
+                                                  reason="blocked by environment: no privileged pods")]
+    doc = sample_doc(results=results)
+    assert _profile(doc, "PROXY", "core")["result"] == "incomplete" and doc["verdict"] == "incomplete"
+    assert verdict_reasons(results) == ["PROXY-01 a/ipv4: blocked (blocked by environment: no privileged pods)"]
 
 
 def test_unknown_level_counts_in_summary_but_not_in_profiles():

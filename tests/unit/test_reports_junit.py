@@ -14,13 +14,15 @@ def test_junit_counts_match_the_json_summary():
     for node in (root, suite):
         assert int(node.get("tests")) == summary["total"]
         assert int(node.get("failures")) == summary["failed"]
-        assert int(node.get("skipped")) == summary["skipped"] + summary["not-supported"]
+        assert int(node.get("skipped")) == summary["skipped"] + summary["not-supported"] + summary["blocked"]
         assert int(node.get("errors")) == 0
     cases = suite.findall("testcase")
     assert len(cases) == summary["total"]
     assert sum(1 for c in cases if c.find("failure") is not None) == summary["failed"]
     skipped = [c.find("skipped") for c in cases if c.find("skipped") is not None]
-    assert sorted(s.get("type") for s in skipped) == ["not-supported", "skipped"]
+    assert sorted(s.get("type") for s in skipped) == ["blocked", "not-supported"]
+    blocked = next(s for s in skipped if s.get("type") == "blocked")
+    assert blocked.get("message") == "blocked by environment: no IPv6 route"
 
 
 def test_junit_testcases_name_check_family_and_carry_reasons():
@@ -34,6 +36,7 @@ def test_junit_testcases_name_check_family_and_carry_reasons():
     assert "observed:\nA 10.244.1.7" in failure.text
     props = {p.get("name"): p.get("value") for p in suite.find("properties")}
     assert props["server_version"] == "v1.33.13" and props["ip_families"] == "ipv4,ipv6"
+    assert props["verdict"] == "non-conformant" and props["supported_features"] == ""
 
 
 def test_empty_run_is_valid_junit():

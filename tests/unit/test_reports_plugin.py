@@ -111,7 +111,7 @@ def test_one_result_per_check_with_outcome_rules(sample_suite):
         "test_fails": ("failed", "AssertionError: A record is a pod IP"),
         "test_setup_error": ("failed", "setup error: RuntimeError: namespace creation refused"),
         "test_not_supported": ("not-supported", "not supported: pods verified is off"),
-        "test_blocked": ("skipped", "blocked by environment: no IPv6"),
+        "test_blocked": ("blocked", "blocked by environment: no IPv6"),
         "test_xfail": ("failed", "xfail: known CoreDNS gap"),
         "test_teardown_error": ("passed", ""),
     }
@@ -121,7 +121,9 @@ def test_one_result_per_check_with_outcome_rules(sample_suite):
     assert json.loads(evidence["test_fails"]["observed"]) == {"answers": ["10.244.0.5"]}
     assert evidence["test_teardown_error"] == {"teardown error": "RuntimeError: cleanup failed"}
     assert results["test_fails"]["ip_family"] == "ipv6" and results["test_fails"]["area"] == "DNS"
-    assert doc["summary"] == {"passed": 2, "failed": 3, "skipped": 1, "not-supported": 1, "total": 7}
+    assert doc["summary"] == {"passed": 2, "failed": 3, "skipped": 0, "not-supported": 1, "blocked": 1, "total": 7}
+    # Core failures (DNS-03 ipv6, the xfail): non-conformant, and that is the exit status.
+    assert doc["verdict"] == "non-conformant" and doc["supported_features"] == [] and run.ret == 1
 
     junit = ET.parse(out / "junit.xml").getroot()
     assert (junit.get("tests"), junit.get("failures"), junit.get("skipped")) == ("7", "3", "2")
@@ -130,7 +132,9 @@ def test_one_result_per_check_with_outcome_rules(sample_suite):
     # One progress line per scenario, when its last check finished.
     lines = [line for line in run.outlines if line.startswith("[")]
     assert lines == ["[clusterip] 3/3 checks done, failed=2", "[headless] 4/4 checks done, failed=1"]
-    run.stdout.fnmatch_lines(["*7 results: passed=2 failed=3 skipped=1 not-supported=1*"])
+    run.stdout.fnmatch_lines(["*7 results: passed=2 failed=3 skipped=0 not-supported=1 blocked=1*",
+                              "verdict: non-conformant, exit 1; declared features: none",
+                              "  DNS-03 clusterip/ipv6: failed (AssertionError: A record is a pod IP)"])
 
 
 def test_nothing_is_written_without_checks(pytester):
@@ -234,3 +238,9 @@ def test_allure_results_labels_and_evidence(sample_suite, monkeypatch):
     attachments = {a["name"] for a in allure_results["test_fails"].get("attachments", [])}
     assert {"expected", "observed"} <= attachments
     assert "check" not in {label["name"] for label in allure_results["test_not_a_check"]["labels"]}
+    # A blocked check: Allure status skipped with the reason, labelled and tagged as blocked.
+    blocked = allure_results["test_blocked"]
+    assert blocked["status"] == "skipped" and "blocked by environment: no IPv6" in blocked["statusDetails"]["message"]
+    blocked_labels = {(label["name"], label["value"]) for label in blocked["labels"]}
+    assert ("outcome", "blocked") in blocked_labels and ("tag", "blocked") in blocked_labels
+    assert ("outcome", "blocked") not in {(label["name"], label["value"]) for label in allure_results["test_passes"]["labels"]}

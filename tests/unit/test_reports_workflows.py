@@ -114,3 +114,57 @@ def test_kind_matrix_configs_match_their_entry():
 def test_k3d_config_is_a_simple_config():
     config = yaml.safe_load((REPO_ROOT / "ci" / "k3d" / "default.yaml").read_text())
     assert (config["kind"], config["apiVersion"]) == ("Simple", "k3d.io/v1alpha5")
+
+
+# ---------------------------------------------------------------- the job's result is the verdict
+
+SUITE_STEP = "Run the conformance suite"
+
+
+def _suite_step(path: Path) -> dict:
+    (job,) = _load(path)["jobs"].values()
+    (step,) = [s for s in job["steps"] if s.get("name") == SUITE_STEP]
+    return step
+
+
+def _run_suite_step(script: str, status: int, tmp_path: Path) -> tuple[int, str, str]:
+    """Run the step's script as GitHub does (`bash -e`), with a `python` that exits `status`."""
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir(exist_ok=True)
+    fake = fake_bin / "python"
+    fake.write_text(f'#!/bin/sh\necho "pytest $*"\nexit {status}\n')
+    fake.chmod(0o755)
+    summary = tmp_path / f"summary-{status}.md"
+    script_file = tmp_path / "step.sh"
+    script_file.write_text(script)
+    proc = subprocess.run(["bash", "--noprofile", "--norc", "-e", str(script_file)], capture_output=True, text=True,
+                          env={"PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}",
+                               "GITHUB_STEP_SUMMARY": str(summary)}, timeout=60)
+    return proc.returncode, proc.stdout, summary.read_text() if summary.exists() else ""
+
+
+def test_both_nightlies_run_the_suite_the_same_way():
+    steps = [_suite_step(path) for path in WORKFLOWS]
+    assert all(s == steps[0] for s in steps)
+    assert "python -m pytest conformance/" in steps[0]["run"] and "shell" not in steps[0]
+    assert "continue-on-error" not in steps[0]     # the step's status is the job's
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+@pytest.mark.parametrize("status, job_fails, annotation", [
+    (0, False, None),
+    (1, True, "::error title=Not conformant::"),
+    (8, True, "::error title=Incomplete run::"),        # incomplete fails too, with its own message
+    (10, True, "::error title=Bad input::"),
+    (15, True, "::error title=Bad input::"),
+    (2, True, "::error title=Suite error::"),
+])
+def test_the_job_fails_exactly_when_the_verdict_is_not_conformant(path, status, job_fails, annotation, tmp_path):
+    code, out, summary = _run_suite_step(_suite_step(path)["run"], status, tmp_path)
+    assert code == status and (code != 0) == job_fails, out   # the step exits with the suite's status
+    assert "pytest conformance/ -n auto --report-dir reports/out" in out
+    if annotation:
+        assert [line for line in out.splitlines() if line.startswith("::error")][0].startswith(annotation), out
+    else:
+        assert "::error" not in out and "verdict: conformant" in out
+    assert f"(exit {status})" in summary
