@@ -2,11 +2,10 @@
 
 import argparse
 import re
-import subprocess
 import sys
 
-from localcluster import paths, state, versions
-from localcluster.errors import EXIT_NOT_UP, EXIT_PREFLIGHT, ClusterError
+from localcluster import paths, state
+from localcluster.errors import EXIT_NOT_UP, ClusterError
 from localcluster.topology import CLUSTER_DOMAIN, IP_FAMILIES, PROXY_MODES
 
 
@@ -33,16 +32,6 @@ def _domain(text: str) -> str:
     return name
 
 
-def _install_deps() -> None:
-    for cmd in (["apt-get", "update", "-q"],
-                ["apt-get", "install", "-y", "-q", "--no-install-recommends", *versions.DEBIAN_PACKAGES]):
-        proc = subprocess.run(cmd, capture_output=True, text=True, env={"DEBIAN_FRONTEND": "noninteractive",
-                                                                         "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
-        if proc.returncode != 0:
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
-            raise ClusterError(f"{' '.join(cmd[:2])} failed: {' '.join(tail)}", EXIT_PREFLIGHT)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     say = lambda msg: print(f"localcluster: {msg}", flush=True)  # noqa: E731
@@ -61,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise ClusterError("no cluster is up (run `python -m localcluster up`)", EXIT_NOT_UP)
             print(paths.ADMIN_KUBECONFIG)
         elif args.command == "install-deps":
-            _install_deps()
+            from localcluster import deps
+            deps.install()
         elif args.command == "build":
             from localcluster import build, images
             images.ensure_archives(build.ensure_binaries(say))

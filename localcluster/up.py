@@ -4,7 +4,7 @@ import subprocess
 import time
 from string import Template
 
-from localcluster import (api, build, components, configs, hostnet, images, paths, pki, preflight,
+from localcluster import (api, build, components, configs, deps, hostnet, images, paths, pki, preflight,
                           processes, state, versions)
 from localcluster.errors import EXIT_COMPONENT, EXIT_PREFLIGHT, ClusterError
 from localcluster.topology import CLUSTER_DOMAIN, NODE_NAME, Topology
@@ -111,6 +111,7 @@ def up(proxy_mode: str, ip_family: str, say=print, cluster_domain: str = CLUSTER
     if current:
         raise ClusterError("a previous cluster was not fully stopped; run `python -m localcluster down` first",
                            EXIT_PREFLIGHT)
+    deps.ensure(say)           # a fresh machine: install the Debian packages, saying so
     preflight.run_all(ip_family)
     topology = Topology(ip_family, cluster_domain)
     t0 = time.monotonic()
