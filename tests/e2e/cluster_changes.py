@@ -174,25 +174,21 @@ def slice_tamper(api_client, namespace: str, service: str, action: str):
     def tamper_once() -> None:
         selector = f"kubernetes.io/service-name={service}"
         slices = discovery.list_namespaced_endpoint_slice(namespace, label_selector=selector).items
-        if action == "add-endpoint":
-            for s in slices:
-                if s.address_type == "IPv4" and not any("10.244.255.253" in e.addresses for e in s.endpoints or []):
-                    discovery.patch_namespaced_endpoint_slice(s.metadata.name, namespace, {"endpoints": [
-                        *[api_client.sanitize_for_serialization(e) for e in s.endpoints or []],
-                        {"addresses": ["10.244.255.253"], "conditions": {"ready": True}}]})
-        elif action == "strip-headless-label":
+        if action == "strip-headless-label":
             for s in slices:
                 if "service.kubernetes.io/headless" in (s.metadata.labels or {}):
                     discovery.patch_namespaced_endpoint_slice(s.metadata.name, namespace, {
                         "metadata": {"labels": {"service.kubernetes.io/headless": None}}})
         elif action == "create-managed":
             if not any(s.metadata.name == f"{service}-tampered" for s in slices):
+                # An FQDN slice: kube-proxy and CoreDNS ignore it, so only the checks that read the
+                # slices themselves (EPS-01/03/08) can see it - the outcome does not depend on timing.
                 discovery.create_namespaced_endpoint_slice(namespace, {
-                    "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+                    "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "FQDN",
                     "metadata": {"name": f"{service}-tampered", "labels": {
                         "kubernetes.io/service-name": service,
                         "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"}},
-                    "endpoints": [{"addresses": ["10.244.255.252"], "conditions": {"ready": True}}],
+                    "endpoints": [{"addresses": ["stranger.example"], "conditions": {"ready": True}}],
                     "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]})
         else:
             raise ValueError(f"unknown slice-tamper action {action!r}")
