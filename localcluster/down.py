@@ -34,6 +34,7 @@ def _kube_proxy_cleanup(doc: dict | None) -> None:
 def leftovers(doc: dict | None) -> dict:
     found = hostnet.leftovers((doc or {}).get("baseline", {}))
     procs = processes.processes_matching(str(paths.RUN)) + processes.processes_matching(str(paths.STATE))
+    procs += processes.pod_processes()
     if procs:
         found["processes"] = sorted(set(procs))
     if paths.STATE.exists():
@@ -53,6 +54,7 @@ def down(say=print) -> None:
     # Shims and containers outlive containerd; anything still naming our paths is ours.
     processes.kill_matching(str(paths.RUN))
     processes.kill_matching(str(paths.STATE))
+    processes.kill_pod_processes()       # orphans of a crash: containerd could not stop them
     _kube_proxy_cleanup(doc)
     baseline = (doc or {}).get("baseline", {})
     hostnet.remove_iptables_chains()

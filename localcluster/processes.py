@@ -100,3 +100,33 @@ def processes_matching(needle: str) -> list[int]:
 def kill_matching(needle: str) -> None:
     for pid in processes_matching(needle):
         _signal_and_wait(pid, 3.0)
+
+
+POD_CGROUP_ROOT = "/kubepods"   # the kubelet's cgroup root (cgroupfs driver): every pod container lives below
+
+
+def pod_processes() -> list[int]:
+    """Pids of pod containers: they outlive a killed containerd and its shims (and hold the pods' netns)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cgroups = (entry / "cgroup").read_text()
+        except OSError:
+            continue
+        if any(line.split(":", 2)[2].startswith(POD_CGROUP_ROOT + "/") for line in cgroups.splitlines()
+               if line.count(":") >= 2):
+            found.append(int(entry.name))
+    return found
+
+
+def kill_pod_processes() -> None:
+    for pid in pod_processes():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + 5
+    while pod_processes() and time.monotonic() < deadline:
+        time.sleep(0.1)

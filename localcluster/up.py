@@ -6,6 +6,7 @@ from string import Template
 
 from localcluster import (api, build, components, configs, deps, hostnet, images, paths, pki, preflight,
                           processes, state, versions)
+from localcluster.down import down
 from localcluster.errors import EXIT_COMPONENT, EXIT_PREFLIGHT, ClusterError
 from localcluster.topology import CLUSTER_DOMAIN, NODE_NAME, Topology
 
@@ -108,9 +109,13 @@ def up(proxy_mode: str, ip_family: str, say=print, cluster_domain: str = CLUSTER
                                f"--cluster-domain {have[2]}; run `down` first", EXIT_PREFLIGHT)
         say("cluster is already up")
         return
-    if current:
+    if current and any(processes.pid_of(n) for n in components.ORDER):
         raise ClusterError("a previous cluster was not fully stopped; run `python -m localcluster down` first",
                            EXIT_PREFLIGHT)
+    if current:
+        # None of its processes runs (a reboot, a killed session): its leftovers are ours to undo.
+        say("a previous cluster's record remains but none of its processes runs; removing its leftovers first")
+        down(say)
     deps.ensure(say)           # a fresh machine: install the Debian packages, saying so
     preflight.run_all(ip_family)
     topology = Topology(ip_family, cluster_domain)

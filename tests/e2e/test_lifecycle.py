@@ -7,6 +7,8 @@ Run it alone: `python -m pytest tests/e2e/test_lifecycle.py` on a machine where 
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import pytest
@@ -55,6 +57,18 @@ def _cmdline(pid: int) -> str:
         return open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")[:200]
     except OSError:
         return "(gone)"
+
+
+def _kill_every_cluster_process() -> None:
+    for pid in set(processes.processes_matching(str(paths.RUN)) + processes.processes_matching(str(paths.STATE))
+                   + [p for p in _component_pids().values() if p]):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + 10
+    while any(_component_pids().values()) and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 def _component_pids() -> dict[str, int | None]:
@@ -106,6 +120,19 @@ def _lifecycle(proxy_mode: str, ip_family: str, e2e_timings) -> None:
         assert _component_pids() == pids, f"second up restarted components: before {pids}, after {_component_pids()}"
         status = localcluster_cli("status")
         assert status.returncode == 0, f"status after the second up exited {status.returncode}:\n{tail(status, 20)}"
+
+        # A crashed cluster (every process killed, as a reboot would) is cleaned up by the next up.
+        _kill_every_cluster_process()
+        t3 = time.monotonic()
+        revived = localcluster_cli("up", *options, timeout_s=UP_TIMEOUT_S)
+        e2e_timings.record(f"lifecycle {proxy_mode}/{ip_family}: up after a crash", time.monotonic() - t3)
+        assert revived.returncode == 0, f"up after every process was killed exited {revived.returncode}:\n" \
+                                        f"{tail(revived)}"
+        assert "removing its leftovers first" in revived.stdout + revived.stderr, \
+            f"up after a crash did not say it removed the leftovers:\n{tail(revived)}"
+        status = localcluster_cli("status")
+        assert status.returncode == 0, f"status after the revived up exited {status.returncode}:\n" \
+                                       f"{tail(status, 20)}"
 
         t2 = time.monotonic()
         down = localcluster_cli("down", timeout_s=DOWN_TIMEOUT_S)
