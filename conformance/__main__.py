@@ -8,6 +8,7 @@ images   list every image the suite uses (for mirroring into a private registry)
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,9 @@ def run(pytest_args: list[str]) -> int:
             if up.returncode != 0:
                 return up.returncode
         pytest_args = ["--kubeconfig", str(kube.LOCAL_CLUSTER_KUBECONFIG), *pytest_args]
+    if not any(re.fullmatch(r"-n(\d+|=.*)?|--numprocesses(=.*)?|--dist(=.*)?", a) for a in pytest_args):
+        # Parallel by default; loadscope keeps each scenario (a test class) on one worker. `-n 0` opts out.
+        pytest_args = ["-n", "auto", "--dist", "loadscope", *pytest_args]
     report_dir = "reports/out"
     if not any(a.startswith("--report-dir") for a in pytest_args):
         pytest_args = ["--report-dir", report_dir, *pytest_args]
@@ -44,7 +48,9 @@ def run(pytest_args: list[str]) -> int:
         report_dir = pytest_args[i].split("=", 1)[1] if "=" in pytest_args[i] else pytest_args[i + 1]
     code = subprocess.run([sys.executable, "-m", "pytest", "conformance", "-p", "no:cacheprovider",
                            *pytest_args], cwd=ROOT).returncode
-    if Path(ROOT, report_dir, "allure-results").is_dir():
+    results = Path(ROOT, report_dir, "allure-results")
+    # Only a run that reached a verdict (0 conformant, 1 non-conformant, 8 incomplete) has results to render.
+    if code in (0, 1, 8) and results.is_dir() and any(results.iterdir()):
         subprocess.run([sys.executable, "-m", "reports", "allure", "--results",
                         str(Path(report_dir, "allure-results")), "--out", report_dir], cwd=ROOT)
     return code

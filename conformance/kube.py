@@ -44,6 +44,23 @@ def resolve_kubeconfig(explicit: str | None) -> str:
                      "(python -m localcluster up)", EXIT_KUBECONFIG)
 
 
+def _require_kubeconfig_shape(path: str) -> None:
+    """Name a file that is not a kubeconfig as such, before the client library fails on it obscurely."""
+    import yaml
+    try:
+        doc = yaml.safe_load(Path(path).read_text())
+    except OSError as err:
+        raise SetupError(f"kubeconfig {path} cannot be read: {err.strerror}", EXIT_KUBECONFIG) from None
+    except yaml.YAMLError as err:
+        where = getattr(err, "problem_mark", None)
+        at = f" (line {where.line + 1})" if where else ""
+        raise SetupError(f"kubeconfig {path} is not valid YAML{at}", EXIT_KUBECONFIG) from None
+    if not isinstance(doc, dict) or not any(k in doc for k in ("clusters", "contexts", "users")):
+        held = "an empty file" if doc is None else f"a YAML {type(doc).__name__}"
+        raise SetupError(f"{path} is not a kubeconfig (expected a mapping with clusters, contexts and users; "
+                         f"it holds {held})", EXIT_KUBECONFIG)
+
+
 @dataclass
 class Cluster:
     api: client.ApiClient
@@ -68,6 +85,7 @@ class Cluster:
 
 def connect(kubeconfig: str | None, context: str | None, timeout_s: float = 10.0) -> Cluster:
     path = resolve_kubeconfig(kubeconfig)
+    _require_kubeconfig_shape(path)
     try:
         api = config.new_client_from_config(config_file=path, context=context, persist_config=False)
     except ConfigException as err:
