@@ -7,6 +7,7 @@ from here, so the spec's levels live in exactly one place. Extended checks also 
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +64,15 @@ def _load(path: str) -> tuple[Check, ...]:
         seen.add(check.id)
         checks.append(check)
     return tuple(checks)
+
+
+DNS_SPEC_SCHEMA = "1.1.0"     # the DNS-Based Service Discovery spec version the catalogue transcribes
+
+
+def identity(path: str | Path = CATALOGUE_PATH) -> dict:
+    """Which catalogue judged a run: a digest of its content, the number of checks, the DNS spec schema."""
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    return {"digest": f"sha256:{digest}", "checks": len(_load(str(path))), "dns_spec_schema": DNS_SPEC_SCHEMA}
 
 
 def load(path: str | Path = CATALOGUE_PATH) -> dict[str, Check]:

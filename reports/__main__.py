@@ -1,4 +1,5 @@
-"""``python -m reports allure`` (offline Allure HTML) and ``python -m reports summary`` (re-render summary.html)."""
+"""``python -m reports allure`` (offline Allure HTML), ``summary`` (re-render summary.html) and ``validate``
+(check a conformance.json against the report schema)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,23 @@ def _summary(args) -> int:
     return 0
 
 
+def _validate(args) -> int:
+    from reports.schema import SCHEMA_PATH, schema_errors
+
+    path = Path(args.results)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"reports validate: cannot read {path}: {exc}", file=sys.stderr)
+        return 1
+    errors = schema_errors(doc)
+    for line in errors:
+        print(f"{path}{line}", file=sys.stderr)
+    if not errors:
+        print(f"{path}: valid ({SCHEMA_PATH.name})")
+    return 1 if errors else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reports", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -56,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     summary.add_argument("--previous", help="a previous conformance.json to compare with")
     summary.add_argument("--out", help="output file (default summary.html next to --results)")
     summary.set_defaults(run=_summary)
+
+    validate = commands.add_parser("validate", help="check a conformance.json against the report schema")
+    validate.add_argument("results", help="conformance.json")
+    validate.set_defaults(run=_validate)
 
     args = parser.parse_args(argv)
     return args.run(args)

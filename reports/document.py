@@ -35,6 +35,8 @@ from collections.abc import Iterable, Mapping
 from reports.outcomes import OUTCOMES, is_errored
 
 SCHEMA = "svc-conformance/v1"
+API_VERSION = "svc-conformance.dev/v1"     # identity of the document (reports/schema/conformance-report-v1.json)
+KIND = "ConformanceReport"
 AREAS = ("DNS", "POD", "EPS", "PROXY", "REACH")
 LEVELS = ("core", "extended")
 VERDICTS = ("conformant", "non-conformant", "incomplete")
@@ -133,12 +135,17 @@ def result_sort_key(result: dict) -> tuple:
 
 def build_document(*, run_id: str, started: str, finished: str, cluster: dict,
                    results: list[dict], metrics: list[dict],
-                   supported_features: Mapping[str, Iterable[str]] | None = None) -> dict:
-    """``supported_features``: the declared features, {name: check IDs} (conformance.catalogue)."""
+                   supported_features: Mapping[str, Iterable[str]] | None = None,
+                   tool: Mapping | None = None) -> dict:
+    """``supported_features``: the declared features, {name: check IDs} (conformance.catalogue);
+    ``tool``: what produced the document (suite name and version, catalogue digest)."""
     results = sorted(results, key=result_sort_key)
     supported = supported_checks(supported_features)
     return {
+        "apiVersion": API_VERSION,
+        "kind": KIND,
         "schema": SCHEMA,
+        "tool": dict(tool or {}),
         "run_id": run_id,
         "started": started,
         "finished": finished,

@@ -8,6 +8,7 @@ Public API (docs/DESIGN.md):
 - ``get_run_id(config)``: the run id written into conformance.json; the same on every xdist worker.
 - ``declare_supported_features(config, {name: check IDs})``: the extended features the user declared
   supported (fixtures/options.py, from ``--supported-feature`` / ``--all-features``).
+- ``declare_tool(config, {name, version, catalogue})``: what produced the report (fixtures/cluster.py).
 
 Results: every item whose ``user_properties`` has a ``check`` becomes one result (see
 ``reports.outcomes`` for the outcome rules). Under pytest-xdist the controller records them from
@@ -65,6 +66,7 @@ class _State:
 
 _STATE = pytest.StashKey[_State]()
 _FEATURES = pytest.StashKey[dict]()
+_TOOL = pytest.StashKey[dict]()
 _BLOCKED = pytest.StashKey[bool]()  # on an item: its setup or call was blocked by the environment
 # pytest's own statuses the verdict may replace; anything else (2 interrupted, 3 internal error,
 # 4 usage error, 5 no tests, 10-15 bad input) is kept.
@@ -112,6 +114,11 @@ def declare_supported_features(config, features: dict) -> None:
     """The extended features the user declares supported: {feature name: check IDs}. Their failures
     then make the run non-conformant; they are listed as ``supported_features`` in conformance.json."""
     config.stash[_FEATURES] = {str(name): [str(c) for c in ids] for name, ids in features.items()}
+
+
+def declare_tool(config, tool: dict) -> None:
+    """What produces the report (name, version, catalogue digest): the ``tool`` of conformance.json."""
+    config.stash[_TOOL] = json.loads(json.dumps(tool, default=str))
 
 
 def suite_exit_status(pytest_status: int, verdict: str, other_failures: int = 0) -> int:
@@ -300,7 +307,8 @@ class _RunHooks:
             return
         if not state.recorder.has_content():
             return
-        state.document = state.recorder.document(_now(), self.config.stash.get(_FEATURES, {}))
+        state.document = state.recorder.document(_now(), self.config.stash.get(_FEATURES, {}),
+                                                 self.config.stash.get(_TOOL, {}))
         previous = load_previous(self.config.getoption("previous_results"))
         state.written = write_outputs(state.document, state.report_dir, previous)
         if state.document["results"]:  # a run of the conformance suite: the verdict is the exit status

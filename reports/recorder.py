@@ -76,7 +76,7 @@ class RunRecorder:
     def has_content(self) -> bool:
         return bool(self.cluster or self.metrics or any(i.is_check for i in self.items.values()))
 
-    def document(self, finished: str, supported_features: dict | None = None) -> dict:
+    def document(self, finished: str, supported_features: dict | None = None, tool: dict | None = None) -> dict:
         return build_document(run_id=self.run_id, started=self.started, finished=finished,
                               cluster=self.cluster, results=self.results(), metrics=self.metrics,
-                              supported_features=supported_features)
+                              supported_features=supported_features, tool=tool)

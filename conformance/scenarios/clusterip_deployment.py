@@ -1,6 +1,7 @@
 """Seeds 000-002: Deployment `myapp` behind ClusterIP `myapp` and headless `myapp-headless`."""
 
 from conformance import assertions as a
+from conformance import catalogue
 from conformance.context import RDTYPE
 from conformance.outcomes import CheckFailed
 from conformance.records import Expectation, mixed_case
@@ -12,7 +13,7 @@ SEL = "app=myapp"
 @check("DNS-01")
 def schema_version(ctx, family):
     ctx.expect_dns("dns-version.<zone> TXT carries the schema version",
-                   [Expectation(f"dns-version.{ctx.zone}.", "TXT", frozenset({"1.1.0"}), "exact")])
+                   [Expectation(f"dns-version.{ctx.zone}.", "TXT", frozenset({catalogue.DNS_SPEC_SCHEMA}), "exact")])
 
 
 @check("DNS-02", per_family=True)

@@ -7,6 +7,7 @@ import pytest
 from kubernetes import client
 
 import expected_outcomes
+from reports.schema import schema_errors
 from suite_runs import outcomes, run_suite
 
 pytestmark = pytest.mark.e2e
@@ -25,5 +26,9 @@ def test_healthy_cluster_passes_every_core_check(local_cluster, tmp_path, kube_a
         assert (tmp_path / name).is_file(), f"{name} missing"
     assert doc["cluster"].get("cluster_domain") == local_cluster.cluster_domain
     assert "kubeconfig" not in json.dumps(doc["cluster"]), "a local path leaked into the report"
+    assert schema_errors(doc) == [], "conformance.json departs from its schema"
+    facts = doc["cluster"]
+    assert facts.get("node_count", 0) >= 1 and facts.get("distribution") and facts.get("proxy_mode"), facts
+    assert doc["tool"]["name"] == "svc-conformance" and doc["tool"]["catalogue"]["digest"].startswith("sha256:")
     left = client.CoreV1Api(kube_api).list_namespace(label_selector="app.kubernetes.io/managed-by=svc-conformance").items
     assert not left, f"namespaces left behind: {[n.metadata.name for n in left]}"
