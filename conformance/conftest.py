@@ -12,5 +12,5 @@ def pytest_collection_modifyitems(items):
         spec, name = params["spec"], params["scenario_name"]
         meta = catalogue.get(spec.id)
         item.user_properties += [("check", spec.id), ("scenario", name), ("ip_family", params["family"]),
-                                 ("level", meta.level), ("area", meta.area),
+                                 ("level", meta.level), ("area", meta.area), ("statement", meta.title),
                                  ("feature", spec.feature or ",".join(ALL[name].features))]

@@ -23,6 +23,8 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 ALLURE_BIN = PACKAGE_DIR / "node_modules" / ".bin" / "allure"
 REPORT_NAME = "Service conformance"
+# The tree reads like the catalogue: area > scenario > check (labels set by reports.allure_labels).
+TREE_LEVELS = ("parentSuite", "suite", "subSuite")
 
 # The template's analytics block: an async gtag loader followed by its inline config script.
 _ANALYTICS = re.compile(
@@ -66,7 +68,8 @@ def ensure_cli(install: bool = True) -> Path:
 
 def _run_generate(cli: Path, results_dir: Path, out_dir: Path, single_file: bool) -> Path:
     config = {"name": REPORT_NAME,
-              "plugins": {"awesome": {"options": {"singleFile": single_file, "reportName": REPORT_NAME}}}}
+              "plugins": {"awesome": {"options": {"singleFile": single_file, "reportName": REPORT_NAME,
+                                                  "groupBy": list(TREE_LEVELS)}}}}
     with tempfile.TemporaryDirectory(prefix="allurerc-") as tmp:
         rc = Path(tmp, "allurerc.json")
         rc.write_text(json.dumps(config), encoding="utf-8")

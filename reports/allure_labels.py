@@ -9,6 +9,16 @@ def allure_active(config) -> bool:
     return bool(getattr(config.option, "allure_report_dir", None))
 
 
+def suite_marks(props: dict) -> list:
+    """The Suites tree reads like the catalogue: area > scenario > check. As collection-time marks, because
+    allure-pytest fills parentSuite/suite/subSuite from the module and class unless marks name them."""
+    check = props.get("check")
+    if not check:
+        return []
+    return [allure.parent_suite(props.get("area") or check.split("-", 1)[0]),
+            allure.suite(props.get("scenario") or "-"), allure.sub_suite(check)]
+
+
 def label_item(props: dict, blocked: bool = False) -> None:
     """Label the current Allure test case so the report can be filtered by check, level, family, mode.
 
@@ -18,6 +28,11 @@ def label_item(props: dict, blocked: bool = False) -> None:
     if not check:
         return
     level = props.get("level", "unknown")
+    family = f" [{props['ip_family']}]" if props.get("ip_family") not in (None, "", "-") else ""
+    if props.get("statement"):
+        allure.dynamic.title(f"{check}{family}: {props['statement']}")
+        allure.dynamic.description(f"**{check}** ({level}): {props['statement']}\n\nscenario "
+                                   f"`{props.get('scenario', '-')}`, family `{props.get('ip_family', '-')}`")
     allure.dynamic.label("check", check)
     allure.dynamic.label("level", level)
     allure.dynamic.severity(allure.severity_level.CRITICAL if level == "core" else allure.severity_level.NORMAL)

@@ -39,7 +39,7 @@ from pathlib import Path
 import pytest
 
 from reports import transport
-from reports.allure_labels import allure_active, label_item
+from reports.allure_labels import allure_active, label_item, suite_marks
 from reports.document import EXIT_CONFORMANT, VERDICT_EXIT_STATUS, supported_checks, verdict_reasons
 from reports.outcomes import BLOCKED_PREFIX, EVIDENCE_KEY_PREFIX, skip_reason
 from reports.recorder import RunRecorder
@@ -229,6 +229,13 @@ class _RunHooks:
 
     def _track_phase(self, item, phase: str) -> None:
         self.state.current_item, self.state.phase = item, phase
+
+    @pytest.hookimpl(trylast=True)      # after the suite's conftest labelled the items
+    def pytest_collection_modifyitems(self, items):
+        if allure_active(self.config):
+            for item in items:
+                for mark in suite_marks(dict(item.user_properties)):
+                    item.add_marker(mark)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item):

@@ -22,16 +22,29 @@ pytestmark = [requires_chromium,
               pytest.mark.skipif(shutil.which("npm") is None,
                                  reason="npm not found (Node.js >= 20 builds the Allure HTML)")]
 
-TESTS = ("test_passes_quietly", "test_fails_with_evidence")
-SAMPLE = f"""import allure
+# Titles the suite's plugin gives the two check items (check [family]: statement).
+TESTS = ("DNS-03 [ipv4]: A record = the ClusterIP", "REACH-01 [ipv4]: each pod answers as itself")
+SAMPLE = """import allure
 
-def {TESTS[0]}():
+def test_passes_quietly():
     pass
 
-def {TESTS[1]}():
+def test_fails_with_evidence():
     allure.attach("expected A 10.96.0.10", name="evidence", attachment_type=allure.attachment_type.TEXT)
     assert 0
 """
+# Labels the items as conformance/conftest.py does, so reports.plugin groups them area > scenario > check.
+CONFTEST = """
+PROPS = {"test_passes_quietly": ("DNS-03", "DNS", "A record = the ClusterIP"),
+         "test_fails_with_evidence": ("REACH-01", "REACH", "each pod answers as itself")}
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        check, area, statement = PROPS[item.name]
+        item.user_properties += [("check", check), ("scenario", "clusterip-deployment"), ("ip_family", "ipv4"),
+                                 ("level", "core"), ("area", area), ("statement", statement)]
+"""
+AREAS = ("DNS", "REACH")
 RENDER = "--virtual-time-budget=5000"
 
 
@@ -40,9 +53,10 @@ def report(tmp_path_factory):
     """(multi-file index, single file) generated from one passing and one failing test."""
     root = tmp_path_factory.mktemp("allure")
     (root / "test_sample.py").write_text(SAMPLE)
+    (root / "conftest.py").write_text(CONFTEST)
     results = root / "out" / "allure-results"
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                          f"--alluredir={results}", "test_sample.py"],
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "reports.plugin",
+                          "--report-dir", str(root / "out"), f"--alluredir={results}", "test_sample.py"],
                          cwd=root, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ""})
     assert run.returncode == 1 and "1 failed, 1 passed" in run.stdout, run.stdout[-2000:]
     assert list(results.glob("*-attachment.txt")), "the failing test's attachment was not recorded"
@@ -69,7 +83,11 @@ def served_report(report):
 def assert_rendered_results(run: subprocess.CompletedProcess) -> None:
     assert run.returncode == 0, run.stderr[-2000:]
     text = visible_text(run.stdout)  # rendered elements only: the inlined report data does not count
-    assert all(name in text for name in TESTS), text[:2000]
+    # The tree opens on failures: the failing check's whole path is shown, the passing one's area group.
+    path = ["REACH", "clusterip-deployment", "REACH-01", TESTS[1]]
+    positions = [text.find(part) for part in path]
+    assert -1 not in positions and positions == sorted(positions), f"no area > scenario > check path: {text[:2000]}"
+    assert all(area in text.split() for area in AREAS), f"the tree lacks an area group: {text[:2000]}"
     assert console_messages(run.stderr) == []
 
 

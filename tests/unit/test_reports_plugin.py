@@ -27,7 +27,8 @@ def pytest_collection_modifyitems(items):
                                      ("ip_family", mark.kwargs.get("family", "-")),
                                      ("level", mark.kwargs.get("level", "core")),
                                      ("area", check.split("-")[0]), ("feature", "sample"),
-                                     ("proxy_mode", "iptables")]
+                                     ("proxy_mode", "iptables"),
+                                     ("statement", mark.kwargs.get("statement", ""))]
 '''
 
 TESTS = '''
@@ -51,7 +52,7 @@ def setup_evidence(request):
 def test_passes(setup_evidence):
     pass
 
-@pytest.mark.check("DNS-03", "clusterip", family="ipv6")
+@pytest.mark.check("DNS-03", "clusterip", family="ipv6", statement="A record = the ClusterIP")
 def test_fails(request):
     attach_evidence(request.node, "expected", "10.96.0.10")
     attach_evidence(request.node, "observed", {"answers": ["10.244.0.5"]})
@@ -228,13 +229,17 @@ def test_allure_results_labels_and_evidence(sample_suite, monkeypatch):
     allure_results = {}
     for path in (out / "allure-results").glob("*-result.json"):
         data = json.loads(path.read_text())
-        allure_results[data["name"]] = data
+        allure_results[data["fullName"].rsplit("#", 1)[-1]] = data
     labels = {}
     for label in allure_results["test_fails"]["labels"]:
         labels.setdefault(label["name"], []).append(label["value"])
     assert labels["check"] == ["DNS-03"] and labels["level"] == ["core"] and labels["story"] == ["clusterip"]
     assert labels["feature"] == ["sample"] and labels["ip_family"] == ["ipv6"] and labels["proxy_mode"] == ["iptables"]
     assert {"DNS-03", "core", "ip_family:ipv6", "proxy_mode:iptables"} <= set(labels["tag"])
+    # Suites tree: area > scenario > check; the statement is the title.
+    assert (labels["parentSuite"], labels["suite"], labels["subSuite"]) == (["DNS"], ["clusterip"], ["DNS-03"])
+    assert allure_results["test_fails"]["name"] == "DNS-03 [ipv6]: A record = the ClusterIP"
+    assert labels["severity"] == ["critical"]
     attachments = {a["name"] for a in allure_results["test_fails"].get("attachments", [])}
     assert {"expected", "observed"} <= attachments
     assert "check" not in {label["name"] for label in allure_results["test_not_a_check"]["labels"]}
