@@ -7,6 +7,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 from localcluster import paths, versions
@@ -36,15 +37,36 @@ def _version_ldflags() -> str:
     return " ".join(flags)
 
 
-def _run(cmd: list[str], cwd: Path, log: Path, what: str) -> str:
+HEARTBEAT_S = 30      # a long build says how far it got at this interval: a silent 6 minutes looks hung
+
+
+def _run(cmd: list[str], cwd: Path, log: Path, what: str, say=None) -> str:
     env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=mod")
     with log.open("a") as out:
         out.write(f"$ {' '.join(cmd)}\n")
         out.flush()
-        proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=out, text=True)
+        start = log.stat().st_size
+        t0 = time.monotonic()
+        with subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=out, text=True) as proc:
+            while True:
+                try:
+                    stdout, _ = proc.communicate(timeout=HEARTBEAT_S)
+                    break
+                except subprocess.TimeoutExpired:
+                    if say:
+                        say(f"  still building {what}: {_progress(log, start)} after {time.monotonic() - t0:.0f}s")
     if proc.returncode != 0:
         raise ClusterError(f"build of {what} failed (exit {proc.returncode})", EXIT_BUILD, str(log))
-    return proc.stdout
+    return stdout
+
+
+def _progress(log: Path, start: int) -> str:
+    """What `go build -v` wrote since the build started: packages compiled and the latest one."""
+    with log.open("rb") as f:
+        f.seek(start)
+        lines = [line for line in f.read().decode(errors="replace").splitlines()
+                 if line and not line.startswith(("go: downloading", "$ "))]
+    return f"{len(lines)} packages compiled, latest {lines[-1][:80]}" if lines else "downloading modules"
 
 
 def _pause_source(log: Path) -> Path:
@@ -67,11 +89,11 @@ def ensure_binaries(say=print) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     say(f"building Kubernetes {versions.KUBERNETES} components (first time on this machine; log: {log})")
-    _run(["go", "build", "-trimpath", "-ldflags", _version_ldflags(), "-o", str(tmp) + "/",
-          *versions.K8S_COMMANDS.values()], paths.GOBUILD / "kubernetes", log, "Kubernetes")
+    _run(["go", "build", "-v", "-trimpath", "-ldflags", _version_ldflags(), "-o", str(tmp) + "/",
+          *versions.K8S_COMMANDS.values()], paths.GOBUILD / "kubernetes", log, "Kubernetes", say)
     say(f"building CoreDNS {versions.COREDNS}")
-    _run(["go", "build", "-trimpath", "-ldflags", "-s -w", "-o", str(tmp / "coredns"), "."],
-         paths.GOBUILD / "coredns", log, "CoreDNS")
+    _run(["go", "build", "-v", "-trimpath", "-ldflags", "-s -w", "-o", str(tmp / "coredns"), "."],
+         paths.GOBUILD / "coredns", log, "CoreDNS", say)
     say("building pause")
     gcc = subprocess.run(["gcc", "-Os", "-static", "-o", str(tmp / "pause"), str(_pause_source(log))],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
