@@ -76,13 +76,13 @@ def endpoint_names_from_srv(ctx: ScenarioContext, service: str, port_name: str, 
     def attempt():
         answer = ctx.ask_once(name, "SRV", tcp=True)
         targets = {v.split()[1] for v in dnswire.rrset_values(answer.message, name, "SRV")}
-        return len(targets) == want, (answer, targets)
-    outcome = waits.poll("dns", attempt)
+        return len(targets) == want, (answer, targets), [answer]
+    statement = f"headless {service}: one SRV per ready endpoint x named port"
+    outcome, cause = ctx.poll_dns(statement, attempt)
     answer, targets = outcome.last
     ctx.attach(f"SRV {name}", describe_answer(answer))
     if not outcome.ok:
-        raise CheckFailed(f"headless {service}: one SRV per ready endpoint x named port",
-                          f"{want} distinct SRV targets", f"{sorted(targets)}")
+        raise CheckFailed(statement, f"{want} distinct SRV targets", f"{sorted(targets)}{cause}")
     names = {}
     for target in targets:
         for a in ctx.client.ask([dnswire.Question(target, RDTYPE[family], tcp=True)]):

@@ -4,7 +4,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Callable
 
-from conformance import dnswire, records, waits
+from conformance import dns_health, dnswire, records, waits
 from conformance.kube import Cluster
 from conformance.outcomes import CheckFailed
 from conformance.probe import ClientPod
@@ -75,9 +75,9 @@ class ScenarioContext:
             questions = [dnswire.Question(e.name, e.rdtype, tcp=(t == "tcp")) for e in wanted for t in transports]
             answers = self.client.ask(questions)
             verdicts = [records.verify(wanted[i // len(transports)], a) for i, a in enumerate(answers)]
-            return all(v.ok for v in verdicts), (wanted, questions, answers, verdicts)
+            return all(v.ok for v in verdicts), (wanted, questions, answers, verdicts), answers
 
-        outcome = waits.poll(timeout, attempt, consecutive)
+        outcome, cause = self.poll_dns(statement, attempt, timeout, consecutive)
         wanted, questions, answers, verdicts = outcome.last
         self.attach("dns questions", "\n".join(f"{q} via {q.transport}" for q in questions))
         self.attach("expected", "\n".join(e.describe() for e in wanted))
@@ -88,8 +88,28 @@ class ScenarioContext:
             raise CheckFailed(statement,
                               expected="; ".join(sorted({v.expected for _, v in bad})),
                               observed="; ".join(f"[{q.transport}] {v.observed}" for q, v in bad[:4])
-                              + f" (after {outcome.elapsed_s:.0f}s, {outcome.attempts} attempts)")
+                              + f" (after {outcome.elapsed_s:.0f}s, {outcome.attempts} attempts{cause})")
         return outcome
+
+    def poll_dns(self, statement: str, attempt, timeout: str = "dns", consecutive: int | None = None):
+        """waits.poll for DNS: attempt() -> (ok, observation, answers). Returns (outcome, cause): when
+        cluster DNS is established silent (conformance/dns_health.py), a wait that hears nothing either
+        ends after a short confirmation and cause says why; otherwise cause is ""."""
+        heard = {"any": False}      # did the resolver send any message during this wait?
+
+        def tracked():
+            ok, observation, answers = attempt()
+            heard["any"] |= not dns_health.silent(answers)
+            dns_health.record_round(answers)
+            return ok, observation
+
+        outcome = waits.poll(timeout, tracked, consecutive, give_up=dns_health.give_up(lambda: not heard["any"]))
+        silence = dns_health.established()
+        dns_health.record_full_wait(statement, outcome, not heard["any"])
+        if not (outcome.gave_up and silence):
+            return outcome, ""
+        self.attach("shared dependency", dns_health.describe(silence))
+        return outcome, f"; not waited out: {dns_health.describe(silence)}"
 
     def ask_once(self, name: str, rdtype: str, tcp: bool = False) -> dnswire.Answer:
         return self.client.ask([dnswire.Question(name, rdtype, tcp=tcp)])[0]

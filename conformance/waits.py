@@ -15,6 +15,9 @@ TIMEOUTS = {
     "proxy-rules": 60,          # kube-proxy programs/removes rules (default sync period 30 s)
     "reach": 60,                # data path converges after rules appear
     "namespace-deletion": 180,  # namespaces of the run are gone
+    # Once cluster DNS answered nothing at all for a whole "dns" deadline, later DNS checks confirm the
+    # silence for this long, then fail with that cause (conformance/dns_health.py). An answer resets it.
+    "dns-silence-confirm": 8,
 }
 CONSECUTIVE = {"dns": 2, "proxy-rules": 2, "reach": 1, "endpoints": 2, "pods-ready": 1}
 POLL_INTERVAL_S = 1.0
@@ -37,10 +40,15 @@ class Outcome:
     last: object        # the last observation, shown on timeout
     elapsed_s: float
     attempts: int
+    gave_up: bool = False   # stopped before the deadline because give_up() said waiting is pointless
 
 
-def poll(name: str, attempt, consecutive: int | None = None, interval_s: float = POLL_INTERVAL_S) -> Outcome:
-    """Call attempt() -> (ok, observation) until ok `consecutive` times in a row or the deadline passes."""
+def poll(name: str, attempt, consecutive: int | None = None, interval_s: float = POLL_INTERVAL_S,
+         give_up=None) -> Outcome:
+    """Call attempt() -> (ok, observation) until ok `consecutive` times in a row or the deadline passes.
+
+    give_up(observation, elapsed_s) -> bool may end a failing wait early: only for a shared dependency
+    already established dead (never for one that answers wrong)."""
     need = consecutive or CONSECUTIVE.get(name, 1)
     start = time.monotonic()
     end = start + deadline_s(name)
@@ -52,6 +60,8 @@ def poll(name: str, attempt, consecutive: int | None = None, interval_s: float =
         streak = streak + 1 if ok else 0
         if streak >= need:
             return Outcome(True, last, time.monotonic() - start, attempts)
+        if not ok and give_up is not None and give_up(last, time.monotonic() - start):
+            return Outcome(False, last, time.monotonic() - start, attempts, gave_up=True)
         if time.monotonic() + interval_s > end:
             return Outcome(False, last, time.monotonic() - start, attempts)
         time.sleep(interval_s)

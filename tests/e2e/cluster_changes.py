@@ -44,6 +44,28 @@ def corefile_edit(core: client.CoreV1Api, topology: Topology, old: str, new: str
 
 
 @contextlib.contextmanager
+def dns_scaled_to_zero(api_client, topology: Topology):
+    """The cluster DNS Deployment scaled to 0: the kube-dns Service stays, nothing answers behind it."""
+    apps, core = client.AppsV1Api(api_client), client.CoreV1Api(api_client)
+    replicas = apps.read_namespaced_deployment("coredns", "kube-system").spec.replicas
+    apps.patch_namespaced_deployment_scale("coredns", "kube-system", {"spec": {"replicas": 0}})
+    try:
+        deadline = time.monotonic() + 120
+        while core.list_namespaced_pod("kube-system", label_selector="k8s-app=kube-dns").items:
+            assert time.monotonic() < deadline, "CoreDNS pods did not go away"
+            time.sleep(1)
+        yield
+    finally:
+        apps.patch_namespaced_deployment_scale("coredns", "kube-system", {"spec": {"replicas": replicas}})
+        deadline = time.monotonic() + 180
+        streak = 0
+        while time.monotonic() < deadline and streak < 3:
+            streak = streak + 1 if dns_answers(topology) else 0
+            time.sleep(1)
+        assert streak >= 3, "CoreDNS did not come back after being scaled to 0"
+
+
+@contextlib.contextmanager
 def headless_rule(namespace: str, service: str):
     """A kube-proxy-style rule naming a headless Service, in a chain of our own (kube-proxy rewrites its own)."""
     chain = "SVCCONF-FAULT"

@@ -59,6 +59,8 @@ def _change(fault: dict, api_client, cluster_doc: dict, run_id: str):
         return changes.nft_table(change["ruleset"])
     if kind == "iptables-headless-rule":
         return changes.headless_rule(changes.suite_namespace(run_id, change["scenario"]), change["service"])
+    if kind == "dns-scaled-to-zero":
+        return changes.dns_scaled_to_zero(api_client, topology)
     if kind == "kube-proxy-stopped":
         return changes.kube_proxy_stopped(cluster_doc)
     if kind == "slice-tamper":
