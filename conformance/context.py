@@ -27,6 +27,7 @@ class ScenarioContext:
     inspector: Callable | None = None         # () -> Inspector, or skips "blocked by environment"
     attach: Callable = lambda name, content: None   # evidence sink of the running test
     metric: Callable = lambda name, value: None
+    troubled: Callable = lambda: None         # a check failed or was blocked: keep a logs bundle
     state: dict = field(default_factory=dict)  # facts a setup hook learned (e.g. slice addresses)
     run_id: str = ""
 

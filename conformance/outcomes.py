@@ -16,5 +16,8 @@ def not_supported(reason: str):
     pytest.skip(f"not supported: {reason}")
 
 
+BLOCKED_PREFIX = "blocked by environment: "
+
+
 def blocked(reason: str):
-    pytest.skip(f"blocked by environment: {reason}")
+    pytest.skip(f"{BLOCKED_PREFIX}{reason}")

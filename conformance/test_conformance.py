@@ -9,7 +9,7 @@ scenario on one worker (its namespace is deployed once). Test ids end in
 import pytest
 
 from conformance import catalogue
-from conformance.outcomes import CheckFailed
+from conformance.outcomes import BLOCKED_PREFIX, CheckFailed
 from conformance.scenario import FAMILIES
 from conformance.scenarios import ALL
 
@@ -34,6 +34,14 @@ def _scenario_class(scenario):
             # Every FAIL carries its statement with expected vs observed, whatever else it attached.
             scenario_context.attach("failure", {"statement": failure.statement, "expected": failure.expected,
                                                 "observed": failure.observed})
+            scenario_context.troubled()
+            raise
+        except pytest.skip.Exception as skip:
+            if str(skip.msg).startswith(BLOCKED_PREFIX):
+                scenario_context.troubled()
+            raise
+        except Exception:
+            scenario_context.troubled()
             raise
 
     return type(f"TestScenario_{scenario.name.replace('-', '_')}", (), {

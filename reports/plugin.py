@@ -6,6 +6,7 @@ Public API (docs/DESIGN.md):
 - ``record_cluster_facts(config, facts)``: server version, DNS implementation, proxy mode, families.
 - ``record_metric(node, name, value, **labels)``: a measurement, e.g. ``dns_convergence_s``.
 - ``get_run_id(config)``: the run id written into conformance.json; the same on every xdist worker.
+- ``report_dir(config)``: the report directory (logs bundles go below it).
 - ``declare_supported_features(config, {name: check IDs})``: the extended features the user declared
   supported (fixtures/options.py, from ``--supported-feature`` / ``--all-features``).
 - ``declare_tool(config, {name, version, catalogue})``: what produced the report (fixtures/cluster.py).
@@ -108,6 +109,11 @@ def _item_for(node) -> pytest.Item | None:
 
 def get_run_id(config) -> str:
     return _state(config).run_id
+
+
+def report_dir(config) -> Path:
+    """Where this run's reports go (the same directory on every xdist worker)."""
+    return _state(config).report_dir
 
 
 def declare_supported_features(config, features: dict) -> None:

@@ -149,6 +149,9 @@ def _diff_section(doc: dict, previous: dict | None) -> str:
     return "".join(parts)
 
 
+BUNDLE = "logs bundle"       # evidence naming the scenario's logs archive (conformance/bundle.py)
+
+
 def _evidence_section(index: int, result: dict) -> str:
     evidence = {e["name"]: e["content"] for e in result.get("evidence", ())}
     pair = ""
@@ -157,7 +160,11 @@ def _evidence_section(index: int, result: dict) -> str:
                 + "".join(f"<div><h4>{name}</h4><pre>{_text(evidence.get(name, '(not recorded)'))}</pre></div>"
                           for name in ("expected", "observed")) + "</div>")
     others = "".join(f"<details><summary>{_text(name)}</summary><pre>{_text(content)}</pre></details>"
-                     for name, content in evidence.items() if name not in ("expected", "observed"))
+                     for name, content in evidence.items() if name not in ("expected", "observed", BUNDLE))
+    if BUNDLE in evidence:      # "<relative path> (what it holds)": the archive sits next to summary.html
+        path, _, what = str(evidence[BUNDLE]).partition(" ")
+        others = (f'<p class="bundle"><b>logs bundle:</b> <a href="{_text(path)}">{_text(path)}</a> '
+                  f"{_text(what)}</p>") + others
     outcome = result["outcome"]
     return (f'<section class="evidence" id="r-{index}">'
             f"<h3>{_text(result['check'])} · {_text(result.get('scenario'))} · {_text(result.get('ip_family'))} "

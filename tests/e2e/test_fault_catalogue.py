@@ -7,6 +7,7 @@ Each run writes its outcome map to reports/out/faults/<fault>.json, from which
 
 import contextlib
 import json
+import tarfile
 import time
 from pathlib import Path
 
@@ -104,3 +105,19 @@ def test_fault_gives_exactly_its_outcome_map(fault, local_cluster, tmp_path, kub
     for r in doc["results"]:       # a failure names the broken statement and carries evidence
         if r["outcome"] == "failed":
             assert r["reason"] and r.get("evidence"), f"failure without reason/evidence: {r['check']}"
+            _assert_logs_bundle(r, tmp_path)
+
+
+def _assert_logs_bundle(result: dict, report_dir) -> None:
+    """A failed check links its scenario's logs bundle, a readable archive with events, pods and logs."""
+    evidence = {e["name"]: e["content"] for e in result["evidence"]}
+    assert "logs bundle" in evidence, f"{result['check']} {result['scenario']}: no logs bundle evidence"
+    path = report_dir / evidence["logs bundle"].split(" ", 1)[0]
+    assert path.is_file(), f"{result['check']} {result['scenario']}: {path} missing"
+    with tarfile.open(path) as tar:
+        names = set(tar.getnames())
+    scenario = result["scenario"]
+    wanted = {f"{scenario}/{p}" for p in ("bundle.json", "namespace/events.txt", "namespace/pods.yaml",
+                                          "cluster-dns/configmaps.yaml", "nodes/rule-dumps.txt")}
+    assert wanted <= names and any("/namespace/logs/" in n for n in names), \
+        f"{path}: missing {sorted(wanted - names)} or pod logs; has {sorted(names)}"

@@ -27,6 +27,7 @@ def test_healthy_cluster_passes_every_core_check(local_cluster, tmp_path, kube_a
     assert doc["cluster"].get("cluster_domain") == local_cluster.cluster_domain
     assert "kubeconfig" not in json.dumps(doc["cluster"]), "a local path leaked into the report"
     assert schema_errors(doc) == [], "conformance.json departs from its schema"
+    assert not (tmp_path / "bundles").exists(), "a conformant run wrote logs bundles"
     facts = doc["cluster"]
     assert facts.get("node_count", 0) >= 1 and facts.get("distribution") and facts.get("proxy_mode"), facts
     assert doc["tool"]["name"] == "svc-conformance" and doc["tool"]["catalogue"]["digest"].startswith("sha256:")

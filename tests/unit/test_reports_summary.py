@@ -116,3 +116,12 @@ def test_text_is_escaped():
 def test_empty_run_renders():
     html = render_summary(sample_doc(results=[], metrics=[]), None)
     assert "No results." in html and _Page(html).cells == []
+
+
+def test_failed_check_links_its_logs_bundle():
+    bundle = [{"name": "logs bundle", "content": "bundles/clusterip-deployment.tar.gz (namespace events, ...)"}]
+    doc = sample_doc(results=[result("DNS-03", "clusterip-deployment", outcome="failed", evidence=bundle),
+                              result("DNS-09", "clusterip-deployment")])
+    html = render_summary(doc)
+    assert html.count('href="bundles/clusterip-deployment.tar.gz"') == 1
+    assert '<p class="bundle"><b>logs bundle:</b>' in html
