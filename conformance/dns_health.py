@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 from conformance import waits
 
@@ -48,7 +49,7 @@ def record_full_wait(statement: str, outcome: waits.Outcome, every_round_silent:
         _silence = Silence(statement, outcome.elapsed_s, outcome.attempts, time.time())
 
 
-def give_up(every_round_silent) -> callable:
+def give_up(every_round_silent: Callable[[], bool]) -> Callable[[object, float], bool]:
     """For waits.poll: stop once silence is established and this check saw only silence for the confirm time."""
     def decide(_observation, elapsed_s: float) -> bool:
         return (_silence is not None and every_round_silent()
