@@ -4,6 +4,8 @@ Each function states the normative sentence it checks, so a failure names it; ab
 their positive control in the same call.
 """
 
+import ipaddress
+
 from conformance import dnswire, waits
 from conformance.context import RDTYPE, ScenarioContext, family_of
 from conformance.outcomes import CheckFailed, blocked, not_supported
@@ -67,28 +69,39 @@ def srv_records(ctx: ScenarioContext, service: str, port_name: str, proto: str =
 
 def endpoint_names_from_srv(ctx: ScenarioContext, service: str, port_name: str, selector: str,
                             family: str) -> dict[str, str]:
-    """Learn each endpoint's DNS name from the headless SRV targets (format is implementation-chosen)."""
+    """Learn each endpoint's DNS name from the headless SRV targets (format is implementation-chosen).
+
+    The targets must together resolve to exactly the ready endpoint addresses of every served family.
+    Their number is not the endpoint count: a pod's two addresses on a dual-stack cluster share one name
+    when the name comes from the pod (hostname, CoreDNS endpoint_pod_names), and identical SRV records
+    are one record. Returns {address of `family`: target}."""
     name = f"_{port_name}._tcp.{service}.{ctx.namespace}.svc.{ctx.zone}."
-    # One endpoint per ready address: on dual-stack clusters a pod is an endpoint in each family.
     served = [f.lower() for f in (ctx.service(service).spec.ip_families or [])]
-    want = sum(len(ctx.pod_ips(ctx.pods(selector), f)) for f in served)
 
     def attempt():
+        want = {_canonical(ip) for f in served for ip in ctx.pod_ips(ctx.pods(selector), f)}
         answer = ctx.ask_once(name, "SRV", tcp=True)
-        targets = {v.split()[1] for v in dnswire.rrset_values(answer.message, name, "SRV")}
-        return len(targets) == want, (answer, targets), [answer]
+        targets = sorted({v.split()[1] for v in dnswire.rrset_values(answer.message, name, "SRV")})
+        questions = [dnswire.Question(t, RDTYPE[f], tcp=True) for t in targets for f in served]
+        answers = ctx.client.ask(questions) if questions else []
+        resolved = {_canonical(ip): q.name for q, a in zip(questions, answers)
+                    for ip in dnswire.rrset_values(a.message, q.name, q.rdtype)}
+        return set(resolved) == want, (answer, targets, resolved, want), [answer, *answers]
     statement = f"headless {service}: one SRV per ready endpoint x named port"
     outcome, cause = ctx.poll_dns(statement, attempt)
-    answer, targets = outcome.last
+    answer, targets, resolved, want = outcome.last
     ctx.attach(f"SRV {name}", describe_answer(answer))
+    ctx.attach("SRV targets resolved", "\n".join(f"{t} -> {sorted(ip for ip, n in resolved.items() if n == t)}"
+                                                  for t in targets) or "(no SRV target)")
     if not outcome.ok:
-        raise CheckFailed(statement, f"{want} distinct SRV targets", f"{sorted(targets)}{cause}")
-    names = {}
-    for target in targets:
-        for a in ctx.client.ask([dnswire.Question(target, RDTYPE[family], tcp=True)]):
-            for ip in dnswire.rrset_values(a.message, target, RDTYPE[family]):
-                names[ip] = target
-    return names
+        raise CheckFailed(statement, f"SRV targets that resolve to exactly the ready endpoint addresses "
+                                     f"{sorted(want)}",
+                          f"targets {targets} resolve to {sorted(resolved)}{cause}")
+    return {ip: target for ip, target in resolved.items() if family_of(ip) == family}
+
+
+def _canonical(ip: str) -> str:
+    return str(ipaddress.ip_address(ip))
 
 
 # -- kube-proxy ---------------------------------------------------------------------------------
