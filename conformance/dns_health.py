@@ -27,8 +27,10 @@ _silence: Silence | None = None
 
 
 def silent(answers) -> bool:
-    """No DNS message at all came back for any question of this round."""
-    return bool(answers) and all(answer.message is None for answer in answers)
+    """No DNS message at all came back for any question of this round. A probe that failed to ask
+    (batch error, garbled output) is not silence of the resolver: it never counts."""
+    return bool(answers) and all(answer.message is None and (answer.error or "").startswith("no answer")
+                                 for answer in answers)
 
 
 def established() -> Silence | None:

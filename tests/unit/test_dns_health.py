@@ -70,3 +70,8 @@ def test_a_wait_that_heard_anything_is_never_cut_short():
     rounds = iter([_answered()] + [_silent()] * 1000)
     outcome = _wait("DNS-12", rounds)
     assert not outcome.gave_up and outcome.elapsed_s >= 0.5
+
+
+def test_a_probe_that_could_not_ask_is_not_silence():
+    broken = [dnswire.Answer(Q, None, "batch failed: nc: not found", False, None)]
+    assert dns_health.silent(_silent()) and not dns_health.silent(broken)
