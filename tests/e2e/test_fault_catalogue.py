@@ -106,6 +106,10 @@ def test_fault_gives_exactly_its_outcome_map(fault, local_cluster, tmp_path, kub
         if r["outcome"] == "failed":
             assert r["reason"] and r.get("evidence"), f"failure without reason/evidence: {r['check']}"
             _assert_logs_bundle(r, tmp_path)
+            if fault.get("cause"):
+                shown = r["reason"] + json.dumps([e["content"] for e in r["evidence"]])
+                assert fault["cause"] in shown, \
+                    f"{r['scenario']}/{r['check']}/{r['ip_family']} fails without showing the cause {fault['cause']!r}"
 
 
 def _assert_logs_bundle(result: dict, report_dir) -> None:
