@@ -25,14 +25,20 @@ def _allure(args) -> int:
     return 0
 
 
+def _read_document(path: Path, command: str) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"reports {command}: cannot read {path}: {exc}", file=sys.stderr)
+        return None
+
+
 def _summary(args) -> int:
     from reports.writers import load_previous, write_summary
 
     results = Path(args.results)
-    try:
-        doc = json.loads(results.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        print(f"reports summary: cannot read {results}: {exc}", file=sys.stderr)
+    doc = _read_document(results, "summary")
+    if doc is None:
         return 1
     previous = load_previous(args.previous) if args.previous else None
     if args.previous and previous is None:
@@ -46,10 +52,8 @@ def _validate(args) -> int:
     from reports.schema import SCHEMA_PATH, schema_errors
 
     path = Path(args.results)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        print(f"reports validate: cannot read {path}: {exc}", file=sys.stderr)
+    doc = _read_document(path, "validate")
+    if doc is None:
         return 1
     errors = schema_errors(doc)
     for line in errors:

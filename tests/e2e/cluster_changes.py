@@ -15,12 +15,17 @@ from localcluster.up import dns_answers
 def restart_coredns(core: client.CoreV1Api, topology: Topology) -> None:
     for pod in core.list_namespaced_pod("kube-system", label_selector="k8s-app=kube-dns").items:
         core.delete_namespaced_pod(pod.metadata.name, "kube-system", grace_period_seconds=0)
-    deadline = time.monotonic() + 120
+    wait_dns_answers(topology, 120, "after the Corefile change")
+
+
+def wait_dns_answers(topology: Topology, deadline_s: float, after: str) -> None:
+    """Cluster DNS answers 3 times in a row (the local cluster's own probe) within the deadline."""
+    deadline = time.monotonic() + deadline_s
     streak = 0
     while time.monotonic() < deadline and streak < 3:
         streak = streak + 1 if dns_answers(topology) else 0
         time.sleep(1)
-    assert streak >= 3, "CoreDNS did not come back after the Corefile change"
+    assert streak >= 3, f"CoreDNS did not come back {after}"
 
 
 def corefile_option(core: client.CoreV1Api, topology: Topology, option: str):
@@ -57,12 +62,7 @@ def dns_scaled_to_zero(api_client, topology: Topology):
         yield
     finally:
         apps.patch_namespaced_deployment_scale("coredns", "kube-system", {"spec": {"replicas": replicas}})
-        deadline = time.monotonic() + 180
-        streak = 0
-        while time.monotonic() < deadline and streak < 3:
-            streak = streak + 1 if dns_answers(topology) else 0
-            time.sleep(1)
-        assert streak >= 3, "CoreDNS did not come back after being scaled to 0"
+        wait_dns_answers(topology, 180, "after being scaled to 0")
 
 
 @contextlib.contextmanager
