@@ -139,15 +139,19 @@ def _json_refs(node) -> list[str]:
     return refs
 
 
+def _nft_json_objects(doc: dict):
+    """(kind, object) of each well-formed entry of `nft -j list ruleset` ({"table": {...}} and so on)."""
+    for item in doc.get("nftables", []):
+        if isinstance(item, dict) and len(item) == 1:
+            ((kind, obj),) = item.items()
+            if isinstance(obj, dict):
+                yield kind, obj
+
+
 def _nft_json_artifacts(doc: dict, namespace: str, service: str) -> list[str]:
     chain_re = _nft_chain_re(namespace, service)
     found: list[str] = []
-    for item in doc.get("nftables", []):
-        if not isinstance(item, dict) or len(item) != 1:
-            continue
-        ((kind, obj),) = item.items()
-        if not isinstance(obj, dict):
-            continue
+    for kind, obj in _nft_json_objects(doc):
         table = f"{obj.get('family')} {obj.get('table')}"
         name = obj.get("name", "")
         if kind in ("chain", "set", "map"):
@@ -263,12 +267,7 @@ def _nft_json_tables(doc: dict) -> dict[tuple[str, str], dict]:
     """The same shape as _nft_text_tables from `nft -j list ruleset`: element text is
     `key : verdict` as nft would print it; a chain's "rules" are their handles."""
     tables: dict[tuple[str, str], dict] = {}
-    for item in doc.get("nftables", []):
-        if not isinstance(item, dict) or len(item) != 1:
-            continue
-        ((kind, obj),) = item.items()
-        if not isinstance(obj, dict):
-            continue
+    for kind, obj in _nft_json_objects(doc):
         if kind == "table":
             tables.setdefault((obj.get("family"), obj.get("name")), {"maps": {}, "chains": {}})
             continue
