@@ -179,6 +179,11 @@ def pods_answer_as_themselves(ctx: ScenarioContext, selector: str, family: str) 
     outcome = waits.poll("reach", attempt)
     replies, wrong = outcome.last
     ctx.attach("replies", {r.target: r.body or r.error for r in replies})
+    placement = ctx.placement(pods)
+    answered = {r.body for r in replies}
+    placement["answered directly from another node"] = [n for n in placement["endpoints on another node"]
+                                                         if n in answered]
+    ctx.attach("placement (pod -> endpoint on another node)", placement)
     if wrong:
         raise CheckFailed("every endpoint IP answers directly, as itself",
                           "each pod IP answers with its own pod name", f"{wrong}")
@@ -202,6 +207,10 @@ def vip_spreads(ctx: ScenarioContext, service: str, selector: str, family: str, 
     counts = {b: sum(r.body == b for r in replies) for b in sorted(seen)}
     ctx.attach("VIP requests", {"bound": f"{requests} requests for {len(backends)} backends",
                                 "answers per backend": counts, "failed or foreign": len(bad)})
+    placement = ctx.placement(ctx.pods(selector))
+    placement["VIP answers from another node"] = {b: n for b, n in counts.items()
+                                                  if b in placement["endpoints on another node"]}
+    ctx.attach("placement (VIP -> endpoint on another node)", placement)
     if seen != backends or bad:
         raise CheckFailed(f"VIP {ips[0]}:{port} spreads across all ready backends",
                           f"each of {sorted(backends)} answers, and every request is answered, "

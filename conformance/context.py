@@ -55,6 +55,13 @@ class ScenarioContext:
             return items
         return [p for p in items if _is_ready(p) == ready]
 
+    def placement(self, pods) -> dict:
+        """Which node runs the client and each pod: REACH evidence says what crossed nodes."""
+        client = self.cluster.core.read_namespaced_pod(self.client.name, self.namespace).spec.node_name
+        nodes = {p.spec.hostname or p.metadata.name: p.spec.node_name for p in pods}
+        return {"client node": client, "endpoint nodes": nodes,
+                "endpoints on another node": sorted(n for n, node in nodes.items() if node != client)}
+
     @staticmethod
     def pod_ips(pods, family: str) -> set[str]:
         return {ip.ip for p in pods for ip in (p.status.pod_ips or []) if family_of(ip.ip) == family}

@@ -60,7 +60,8 @@ def iptables_artifacts(dump: str | None, namespace: str, service: str) -> list[s
             if _comment_names(comment.replace('\\"', '"'), namespace, service):
                 found.append(line)
                 break
-    return found
+    # The dump holds one table twice when two save commands read the same backend: list a rule once.
+    return list(dict.fromkeys(found))
 
 
 
@@ -137,7 +138,7 @@ def iptables_forwarding(dump: str | None, namespace: str, service: str, vip: str
                     and target.startswith(("KUBE-SVC-", "KUBE-SVL-")) and target in chains \
                     and any(r.split()[1] == target for r in rules):
                 found.append(rule)
-    return found
+    return list(dict.fromkeys(found))
 
 
 def _iptables_nat_services_rules(dump: str | None) -> list[str]:

@@ -6,7 +6,7 @@ import sys
 
 from localcluster import paths, state
 from localcluster.errors import EXIT_NOT_UP, ClusterError
-from localcluster.topology import CLUSTER_DOMAIN, IP_FAMILIES, PROXY_MODES
+from localcluster.topology import CLUSTER_DOMAIN, IP_FAMILIES, MAX_NODES, PROXY_MODES
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -17,12 +17,21 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--ip-family", choices=IP_FAMILIES, default="ipv4")
     up.add_argument("--cluster-domain", type=_domain, default=CLUSTER_DOMAIN,
                     help="the cluster's DNS domain (kubelet clusterDomain, CoreDNS zone)")
+    up.add_argument("--nodes", type=_node_count, default=1,
+                    help=f"number of nodes (1 to {MAX_NODES}): node 0 runs the control plane, each further node "
+                         "is a network namespace with its own containerd, kubelet and kube-proxy")
     sub.add_parser("status", help="components, versions, health; exit 0 only when all healthy")
     sub.add_parser("kubeconfig", help="print the admin kubeconfig path")
     sub.add_parser("down", help="stop everything and remove what up created")
     sub.add_parser("install-deps", help="apt-get install the Debian packages the cluster needs")
     sub.add_parser("build", help="build the binaries and images (cached) without starting anything")
     return parser
+
+
+def _node_count(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_NODES:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a node count from 1 to {MAX_NODES}")
+    return int(text)
 
 
 def _domain(text: str) -> str:
@@ -38,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "up":
             from localcluster.up import up
-            up(args.proxy_mode, args.ip_family, say, cluster_domain=args.cluster_domain)
+            up(args.proxy_mode, args.ip_family, say, cluster_domain=args.cluster_domain, node_count=args.nodes)
         elif args.command == "down":
             from localcluster.down import down
             down(say)

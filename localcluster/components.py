@@ -5,20 +5,39 @@ from pathlib import Path
 
 from localcluster import paths
 from localcluster.topology import (APISERVER_PORT, ETCD_CLIENT_PORT, ETCD_PEER_PORT,
-                                   NODE_NAME, Topology)
+                                   NODE_NAME, Node, Topology)
 
 ETCD_URL = f"http://127.0.0.1:{ETCD_CLIENT_PORT}"
 # Start order; down stops them in reverse.
 ORDER = ["containerd", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet",
          "kube-proxy"]
+NODE_DAEMONS = ("containerd", "kubelet", "kube-proxy")     # every node runs its own
+
+
+def names(nodes: int) -> list[str]:
+    """Every daemon of a cluster of `nodes` nodes: node 0's in ORDER, then each further node's."""
+    workers = Topology("ipv4", nodes=nodes).node_list[1:]
+    return ORDER + [node.component(d) for node in workers for d in NODE_DAEMONS]
+
+
+def in_node(node: Node | None, argv: list[str]) -> list[str]:
+    """Run argv in the node's network namespace (only that: the mounts stay shared, so the kubelet's
+    volume mounts are seen by its containerd)."""
+    if node is None or node.netns is None:
+        return argv
+    return [shutil.which("nsenter") or "nsenter", f"--net=/run/netns/{node.netns}", "--", *argv]
+
+
+def _files(node: Node | None) -> paths.NodeFiles:
+    return paths.node_files(0, "") if node is None else paths.node_files(node.index, node.name)
 
 
 def _pki(name: str) -> str:
     return str(paths.PKI / name)
 
 
-def containerd(config: Path) -> list[str]:
-    return [shutil.which("containerd") or "containerd", "--config", str(config)]
+def containerd(config: Path, node: Node | None = None) -> list[str]:
+    return in_node(node, [shutil.which("containerd") or "containerd", "--config", str(config)])
 
 
 def etcd() -> list[str]:
@@ -76,16 +95,19 @@ def kube_scheduler(bins: Path) -> list[str]:
             "--bind-address=127.0.0.1", "--leader-elect=false", "--profiling=false"]
 
 
-def kubelet(bins: Path, topology: Topology) -> list[str]:
-    return [str(bins / "kubelet"),
-            f"--config={paths.CONFIG / 'kubelet.yaml'}",
-            f"--kubeconfig={paths.CONFIG / 'kubelet.kubeconfig'}",
-            f"--root-dir={paths.KUBELET_ROOT}",
-            f"--cert-dir={paths.KUBELET_ROOT / 'pki'}",
-            f"--hostname-override={NODE_NAME}",
-            f"--node-ip={topology.node_ips}",
-            "--v=1"]
+def kubelet(bins: Path, topology: Topology, node: Node | None = None) -> list[str]:
+    node = node or topology.node_list[0]
+    files = _files(node)
+    return in_node(node, [str(bins / "kubelet"),
+                          f"--config={files.config / 'kubelet.yaml'}",
+                          f"--kubeconfig={files.config / 'kubelet.kubeconfig'}",
+                          f"--root-dir={files.kubelet_root}",
+                          f"--cert-dir={files.kubelet_root / 'pki'}",
+                          f"--hostname-override={node.name}",
+                          f"--node-ip={','.join(node.ips)}",
+                          "--v=1"])
 
 
-def kube_proxy(bins: Path) -> list[str]:
-    return [str(bins / "kube-proxy"), f"--config={paths.CONFIG / 'kube-proxy.yaml'}", "--v=1"]
+def kube_proxy(bins: Path, node: Node | None = None) -> list[str]:
+    files = _files(node)
+    return in_node(node, [str(bins / "kube-proxy"), f"--config={files.config / 'kube-proxy.yaml'}", "--v=1"])

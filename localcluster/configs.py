@@ -5,7 +5,7 @@ from pathlib import Path
 from string import Template
 
 from localcluster import paths, versions
-from localcluster.topology import CNI_NETWORK, NODE_NAME, POD_BRIDGE, Topology
+from localcluster.topology import CNI_NETWORK, POD_BRIDGE, Node, Topology
 
 TEMPLATES = Path(__file__).parent / "templates"
 CNI_BIN_DIR = "/usr/lib/cni"
@@ -33,17 +33,25 @@ def kubeconfig(path: Path, topology: Topology, client: str) -> Path:
     return path
 
 
-def containerd_config() -> Path:
+def _files(node: Node | None) -> paths.NodeFiles:
+    return paths.node_files(0, "") if node is None else paths.node_files(node.index, node.name)
+
+
+def containerd_config(node: Node | None = None) -> Path:
+    files = _files(node)
     text = Template((TEMPLATES / "containerd.toml").read_text()).substitute(
-        root=paths.STATE / "containerd", state=paths.RUN / "containerd", socket=paths.CONTAINERD_SOCK,
-        pause_image=versions.IMAGES["pause"], cni_bin_dir=CNI_BIN_DIR, cni_conf_dir=paths.CNI_CONF_DIR)
-    out = paths.CONFIG / "containerd.toml"
+        root=files.containerd_root, state=files.containerd_state, socket=files.containerd_sock,
+        pause_image=versions.IMAGES["pause"], cni_bin_dir=CNI_BIN_DIR, cni_conf_dir=files.cni_conf_dir)
+    out = files.config / "containerd.toml"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     return out
 
 
-def cni_conflist(topology: Topology) -> Path:
-    ranges = [[{"subnet": r}] for r in topology.node_pod_ranges]
+def cni_conflist(topology: Topology, node: Node | None = None) -> Path:
+    node = node or topology.node_list[0]
+    files = _files(node)
+    ranges = [[{"subnet": r}] for r in node.pod_ranges]
     doc = {
         "cniVersion": "0.4.0", "name": CNI_NETWORK,
         "plugins": [
@@ -51,7 +59,7 @@ def cni_conflist(topology: Topology) -> Path:
             # because nothing leaves the machine (kube-proxy masquerades what it must).
             {"type": "bridge", "bridge": POD_BRIDGE, "isGateway": True, "ipMasq": False,
              "hairpinMode": True,
-             "ipam": {"type": "host-local", "ranges": ranges, "dataDir": str(paths.STATE / "cni-ipam"),
+             "ipam": {"type": "host-local", "ranges": ranges, "dataDir": str(files.cni_ipam_dir),
                       "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]}},
             {"type": "portmap", "capabilities": {"portMappings": True}},
         ],
@@ -60,7 +68,7 @@ def cni_conflist(topology: Topology) -> Path:
     fams = [r["subnet"] for rr in ranges for r in rr]
     doc["plugins"][0]["ipam"]["routes"] = ([{"dst": "0.0.0.0/0"}] if any("." in s for s in fams) else []) + \
                                          ([{"dst": "::/0"}] if any(":" in s for s in fams) else [])
-    return _write_json(paths.CNI_CONF_DIR / "10-localcluster.conflist", doc)
+    return _write_json(files.cni_conf_dir / "10-localcluster.conflist", doc)
 
 
 def resolv_conf() -> Path:
@@ -70,17 +78,19 @@ def resolv_conf() -> Path:
     return out
 
 
-def kubelet_config(topology: Topology) -> Path:
+def kubelet_config(topology: Topology, node: Node | None = None) -> Path:
+    node = node or topology.node_list[0]
+    files = _files(node)
     doc = {
         "apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration",
         "cgroupDriver": "cgroupfs",          # no systemd on these machines; cgroup v1 (hybrid)
         "failSwapOn": False,
         "failCgroupV1": False,
-        "containerRuntimeEndpoint": f"unix://{paths.CONTAINERD_SOCK}",
+        "containerRuntimeEndpoint": f"unix://{files.containerd_sock}",
         "clusterDomain": topology.cluster_domain,
         "clusterDNS": topology.dns_ips,
         "resolvConf": str(paths.CONFIG / "resolv.conf"),
-        "address": topology.primary_node_ip,
+        "address": node.ips[0],
         "healthzBindAddress": "127.0.0.1",
         "authentication": {"anonymous": {"enabled": False}, "webhook": {"enabled": True},
                            "x509": {"clientCAFile": str(paths.PKI / "ca.crt")}},
@@ -98,20 +108,27 @@ def kubelet_config(topology: Topology) -> Path:
         "staticPodPath": "",
         "volumeStatsAggPeriod": "0s",
     }
-    return _write_json(paths.CONFIG / "kubelet.yaml", doc)
+    if node.index:
+        # Several kubelets share this machine: each keeps its pods' cgroups and logs apart, or one
+        # would garbage-collect the others'. (Node 0 keeps the defaults, as a lone node has them.)
+        doc["cgroupRoot"] = f"/{node.name}"
+        doc["podLogsDir"] = str(files.pod_logs)
+    return _write_json(files.config / "kubelet.yaml", doc)
 
 
-def kube_proxy_config(topology: Topology, mode: str) -> Path:
+def kube_proxy_config(topology: Topology, mode: str, node: Node | None = None) -> Path:
+    node = node or topology.node_list[0]
+    files = _files(node)
     doc = {
         "apiVersion": "kubeproxy.config.k8s.io/v1alpha1", "kind": "KubeProxyConfiguration",
         "mode": mode,
         "clusterCIDR": topology.pod_cidrs,
-        "hostnameOverride": NODE_NAME,
+        "hostnameOverride": node.name,
         "clientConnection": {"kubeconfig": str(paths.CONFIG / "kube-proxy.kubeconfig")},
-        "bindAddress": topology.primary_node_ip,
+        "bindAddress": node.ips[0],
         "healthzBindAddress": "127.0.0.1:10256",
         "metricsBindAddress": "127.0.0.1:10249",
         # Do not touch the host's conntrack sysctls: a VM may refuse them and they outlive the cluster.
         "conntrack": {"maxPerCore": 0, "min": 0, "tcpEstablishedTimeout": "0s", "tcpCloseWaitTimeout": "0s"},
     }
-    return _write_json(paths.CONFIG / "kube-proxy.yaml", doc)
+    return _write_json(files.config / "kube-proxy.yaml", doc)

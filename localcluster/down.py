@@ -4,25 +4,25 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from localcluster import components, hostnet, paths, processes, state
+from localcluster import hostnet, paths, processes, state
 from localcluster.errors import EXIT_CLEANUP, ClusterError
+from localcluster.topology import Topology
 
-CONTROL_PLANE_FIRST = ["kubelet", "kube-proxy", "kube-scheduler", "kube-controller-manager",
-                       "kube-apiserver", "etcd"]
+CONTROL_PLANE = ["kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"]
 
 
-def _ctr(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["ctr", "--address", str(paths.CONTAINERD_SOCK), "-n", "k8s.io", *args],
+def _ctr(socket: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["ctr", "--address", str(socket), "-n", "k8s.io", *args],
                           capture_output=True, text=True, timeout=60)
 
 
-def _remove_containers() -> None:
-    if processes.pid_of("containerd") is None:
+def _remove_containers(containerd: str, socket: Path) -> None:
+    if processes.pid_of(containerd) is None:
         return
-    for cid in _ctr("containers", "ls", "-q").stdout.split():
-        _ctr("tasks", "kill", "-s", "SIGKILL", cid)
-        _ctr("tasks", "delete", "--force", cid)
-        _ctr("containers", "delete", cid)
+    for cid in _ctr(socket, "containers", "ls", "-q").stdout.split():
+        _ctr(socket, "tasks", "kill", "-s", "SIGKILL", cid)
+        _ctr(socket, "tasks", "delete", "--force", cid)
+        _ctr(socket, "containers", "delete", cid)
 
 
 def _kube_proxy_cleanup(doc: dict | None) -> None:
@@ -47,10 +47,15 @@ def down(say=print) -> None:
     if doc is None and not paths.STATE.exists() and not paths.RUN.exists():
         say("no cluster to stop")
         return
-    for name in CONTROL_PLANE_FIRST:
+    node_list = Topology("ipv4", nodes=(doc or {}).get("nodes", 1)).node_list
+    for node in node_list:
+        processes.stop(node.component("kubelet"))
+        processes.stop(node.component("kube-proxy"))
+    for name in CONTROL_PLANE:
         processes.stop(name)
-    _remove_containers()
-    processes.stop("containerd")
+    for node in node_list:
+        _remove_containers(node.component("containerd"), paths.node_files(node.index, node.name).containerd_sock)
+        processes.stop(node.component("containerd"))
     # Shims and containers outlive containerd; anything still naming our paths is ours.
     processes.kill_matching(str(paths.RUN))
     processes.kill_matching(str(paths.STATE))
@@ -59,9 +64,10 @@ def down(say=print) -> None:
     baseline = (doc or {}).get("baseline", {})
     hostnet.remove_iptables_chains()
     hostnet.remove_new_nft_tables(baseline)
-    hostnet.remove_new_netns(baseline)
+    hostnet.remove_new_netns(baseline)      # a further node's rules and routes go with its namespace
     hostnet.unmount_all()
     hostnet.remove_interfaces()
+    hostnet.remove_new_cgroups(baseline)
     shutil.rmtree(paths.RUN, ignore_errors=True)
     shutil.rmtree(paths.STATE, ignore_errors=True)
     remaining = leftovers(doc)

@@ -1,7 +1,8 @@
 """Host networking the cluster needs (node bridge, sysctls) and the inventory `down` must leave clean.
 
 `inventory()` lists what of the cluster can be seen on the host: processes are handled elsewhere; here
-are network namespaces, interfaces, iptables chains, nft tables and mounts. `up` stores the inventory
+are network namespaces (one per further node), interfaces, iptables chains, nft tables, mounts and the
+kubelets' cgroups. `up` stores the inventory
 before it starts as the baseline, `down` removes what is new, and the project's test checks the same.
 """
 
@@ -9,8 +10,8 @@ import json
 import subprocess
 from pathlib import Path
 
-from localcluster import paths
-from localcluster.topology import NODE_BRIDGE, POD_BRIDGE, Topology
+from localcluster import nodes, paths
+from localcluster.topology import NODE_BRIDGE, NODE_VETH, POD_BRIDGE, Topology
 
 CHAIN_PREFIXES = ("KUBE-", "CNI-")
 IPT_TABLES = ("filter", "nat", "mangle", "raw")
@@ -80,7 +81,7 @@ def mounts() -> list[str]:
 
 def inventory() -> dict:
     return {"netns": netns_names(), "interfaces": interfaces(), "iptables_chains": iptables_chains(),
-            "nft_tables": nft_tables(), "mounts": mounts()}
+            "nft_tables": nft_tables(), "mounts": mounts(), "cgroups": nodes.cluster_cgroups()}
 
 
 def leftovers(baseline: dict) -> dict:
@@ -118,8 +119,13 @@ def remove_new_netns(baseline: dict) -> None:
         run("ip", "netns", "delete", name)
 
 
+def remove_new_cgroups(baseline: dict) -> None:
+    nodes.remove_cgroups(sorted(set(nodes.cluster_cgroups()) - set(baseline.get("cgroups", []))))
+
+
 def remove_interfaces() -> None:
-    for name in (POD_BRIDGE, NODE_BRIDGE, "kube-ipvs0"):
+    veths = [name for name in interfaces() if name.startswith(NODE_VETH)]
+    for name in (POD_BRIDGE, *veths, NODE_BRIDGE, "kube-ipvs0"):
         if run("ip", "link", "show", name).returncode == 0:
             run("ip", "link", "delete", name)
 

@@ -209,12 +209,13 @@ def ensure_archives(bins: Path) -> list[Path]:
     return archives
 
 
-def import_all(archives: list[Path]) -> None:
-    log = paths.log_file("images")
+def import_all(archives: list[Path], socket: Path | None = None, log_name: str = "images") -> None:
+    """Import every image archive into one containerd (each node has its own image store)."""
+    log = paths.log_file(log_name)
     for archive in archives:
         with log.open("a") as out:
-            proc = subprocess.run(["ctr", "--address", str(paths.CONTAINERD_SOCK), "-n", "k8s.io", "images",
+            proc = subprocess.run(["ctr", "--address", str(socket or paths.CONTAINERD_SOCK), "-n", "k8s.io", "images",
                                    "import", str(archive)],
                                   stdout=out, stderr=subprocess.STDOUT)
         if proc.returncode != 0:
-            raise ClusterError(f"importing {archive.name} into containerd failed", EXIT_BUILD, str(log))
+            raise ClusterError(f"importing {archive.name} into containerd ({log_name}) failed", EXIT_BUILD, str(log))

@@ -1,6 +1,7 @@
 """Where the cluster keeps its state, its runtime files and its build cache."""
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 STATE = Path(os.environ.get("LOCALCLUSTER_STATE", "/var/lib/localcluster"))
@@ -24,3 +25,45 @@ GOBUILD = Path(__file__).parent / "gobuild"
 
 def log_file(component: str) -> Path:
     return LOGS / f"{component}.log"
+
+
+@dataclass(frozen=True)
+class NodeFiles:
+    """Where one node keeps its containerd, kubelet and configs; node 0 keeps the paths above."""
+    state: Path
+    run: Path
+    config: Path
+
+    @property
+    def containerd_sock(self) -> Path:
+        return self.run / "containerd.sock"
+
+    @property
+    def containerd_root(self) -> Path:
+        return self.state / "containerd"
+
+    @property
+    def containerd_state(self) -> Path:
+        return self.run / "containerd"
+
+    @property
+    def kubelet_root(self) -> Path:
+        return self.state / "kubelet"
+
+    @property
+    def pod_logs(self) -> Path:
+        return self.state / "pod-logs"
+
+    @property
+    def cni_conf_dir(self) -> Path:
+        return self.config / "cni"
+
+    @property
+    def cni_ipam_dir(self) -> Path:
+        return self.state / "cni-ipam"
+
+
+def node_files(index: int, name: str) -> NodeFiles:
+    if index == 0:
+        return NodeFiles(STATE, RUN, CONFIG)
+    return NodeFiles(STATE / "nodes" / name, RUN / "nodes" / name, STATE / "nodes" / name / "config")

@@ -27,6 +27,11 @@ CLIENTS = {
 }
 
 
+def kubelet_client(node_name: str) -> str:
+    """File stem of a node's kubelet client certificate (node 0's is plain `kubelet`)."""
+    return "kubelet" if node_name == "localcluster" else f"kubelet-{node_name}"
+
+
 def _key():
     return ec.generate_private_key(ec.SECP256R1())
 
@@ -94,7 +99,11 @@ def ensure(topology: Topology) -> None:
     # Always re-issue the serving cert: cheap, and its SANs follow the chosen IP family.
     _issue("apiserver", ca_key, ca_cert, _name("kube-apiserver"), ExtendedKeyUsageOID.SERVER_AUTH,
            apiserver_sans(topology))
-    for stem, (cn, org) in CLIENTS.items():
+    clients = dict(CLIENTS)
+    for node in topology.node_list[1:]:
+        # The NodeRestriction admission plugin lets a kubelet touch only its own node: one identity each.
+        clients[kubelet_client(node.name)] = (f"system:node:{node.name}", "system:nodes")
+    for stem, (cn, org) in clients.items():
         if not (paths.PKI / f"{stem}.crt").exists():
             _issue(stem, ca_key, ca_cert, _name(cn, org), ExtendedKeyUsageOID.CLIENT_AUTH)
     if not (paths.PKI / "sa.key").exists():

@@ -102,7 +102,13 @@ def kill_matching(needle: str) -> None:
         _signal_and_wait(pid, 3.0)
 
 
-POD_CGROUP_ROOT = "/kubepods"   # the kubelet's cgroup root (cgroupfs driver): every pod container lives below
+POD_CGROUP = "kubepods"   # below a kubelet's cgroup root (cgroupfs driver) every pod container lives
+
+
+def _in_pod_cgroup(path: str) -> bool:
+    # Node 0's pods live in /kubepods/..., a further node's in /<node name>/kubepods/...
+    parts = path.split("/")
+    return POD_CGROUP in parts[1:3] and len(parts) > parts.index(POD_CGROUP) + 1
 
 
 def pod_processes() -> list[int]:
@@ -115,8 +121,7 @@ def pod_processes() -> list[int]:
             cgroups = (entry / "cgroup").read_text()
         except OSError:
             continue
-        if any(line.split(":", 2)[2].startswith(POD_CGROUP_ROOT + "/") for line in cgroups.splitlines()
-               if line.count(":") >= 2):
+        if any(_in_pod_cgroup(line.split(":", 2)[2]) for line in cgroups.splitlines() if line.count(":") >= 2):
             found.append(int(entry.name))
     return found
 

@@ -3,7 +3,7 @@
 import subprocess
 
 from localcluster import api, components, paths, processes, state, versions
-from localcluster.topology import CLUSTER_DOMAIN, NODE_NAME, Topology
+from localcluster.topology import CLUSTER_DOMAIN, Topology
 from localcluster.up import dns_answers
 
 
@@ -11,9 +11,10 @@ def checks() -> list[tuple[str, bool, str]]:
     doc = state.load()
     if doc is None:
         return [("cluster", False, "not up (run `python -m localcluster up`)")]
-    topology = Topology(doc["ip_family"], doc.get("cluster_domain", CLUSTER_DOMAIN))
-    rows = [("mode", True, f"kube-proxy {doc['proxy_mode']}, ip family {doc['ip_family']}")]
-    for name in components.ORDER:
+    topology = Topology(doc["ip_family"], doc.get("cluster_domain", CLUSTER_DOMAIN), doc.get("nodes", 1))
+    rows = [("mode", True, f"kube-proxy {doc['proxy_mode']}, ip family {doc['ip_family']}, "
+                           f"{topology.nodes} node(s), domain {topology.cluster_domain}")]
+    for name in components.names(topology.nodes):
         pid = processes.pid_of(name)
         rows.append((name, pid is not None, f"pid {pid}" if pid else f"not running (log: {paths.log_file(name)})"))
     code, body = api.get(topology.apiserver_url, "/version")
@@ -22,7 +23,10 @@ def checks() -> list[tuple[str, bool, str]]:
                  server.get("gitVersion", f"unreachable ({code})")))
     readyz, _ = api.get(topology.apiserver_url, "/readyz")
     rows.append(("apiserver /readyz", readyz == 200, str(readyz)))
-    rows.append((f"node {NODE_NAME}", api.node_ready(topology.apiserver_url, NODE_NAME), "Ready"))
+    for node in topology.node_list:
+        where = "the machine's network namespace" if node.netns is None else f"netns {node.netns}"
+        rows.append((f"node {node.name}", api.node_ready(topology.apiserver_url, node.name),
+                     f"Ready, {','.join(node.ips)} in {where}, pods {','.join(node.pod_ranges)}"))
     rows.append(("CoreDNS", dns_answers(topology), f"kube-dns {','.join(topology.dns_ips)} answers "
                  f"kubernetes.default.svc.{topology.cluster_domain}"))
     return rows

@@ -2,19 +2,22 @@
 
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from string import Template
 
-from localcluster import (api, build, components, configs, deps, hostnet, images, paths, pki, preflight,
-                          processes, state, versions)
+from localcluster import (api, build, components, configs, deps, hostnet, images, nodes, paths, pki,
+                          preflight, processes, state, versions)
 from localcluster.down import down
 from localcluster.errors import EXIT_COMPONENT, EXIT_PREFLIGHT, ClusterError
-from localcluster.topology import CLUSTER_DOMAIN, NODE_NAME, Topology
+from localcluster.topology import CLUSTER_DOMAIN, Node, Topology
 
 # Named deadlines (seconds) for each stage of up.
 TIMEOUTS = {"containerd": 30, "etcd": 30, "kube-apiserver": 90, "node-ready": 90, "coredns": 120}
 
 
-def wait_for(what: str, probe, timeout_s: float, components_alive: list[str], consecutive: int = 1) -> None:
+def wait_for(what: str, probe, timeout_s: float, components_alive: list[str], consecutive: int = 1,
+             culprit: str | None = None) -> None:
     """Poll probe until it holds `consecutive` times in a row; fail fast when a component exits."""
     deadline = time.monotonic() + timeout_s
     streak = 0
@@ -25,7 +28,7 @@ def wait_for(what: str, probe, timeout_s: float, components_alive: list[str], co
         if streak >= consecutive:
             return
         time.sleep(0.5)
-    culprit = components_alive[-1] if components_alive else "up"
+    culprit = culprit or (components_alive[-1] if components_alive else "up")
     raise ClusterError(f"{what} not reached within {timeout_s}s", EXIT_COMPONENT,
                        str(paths.log_file(culprit)))
 
@@ -66,17 +69,19 @@ def dns_answers(topology: Topology) -> bool:
     return True
 
 
-def _start_control_plane(bins, topology: Topology, say) -> None:
-    started = []
+def _start_control_plane(bins, topology: Topology, say) -> tuple[list[str], list[Path]]:
+    started: list[str] = []
 
     def start(name: str, argv: list[str]) -> None:
         processes.start(name, argv)
         started.append(name)
 
-    start("containerd", components.containerd(configs.containerd_config()))
+    node0 = topology.node_list[0]
+    start("containerd", components.containerd(configs.containerd_config(), node0))
     wait_for("containerd socket", paths.CONTAINERD_SOCK.exists, TIMEOUTS["containerd"], started)
     say("importing images")
-    images.import_all(images.ensure_archives(bins))
+    archives = images.ensure_archives(bins)
+    images.import_all(archives)
     start("etcd", components.etcd())
     wait_for("etcd health", lambda: _http_ok("http://127.0.0.1:2381/health"), TIMEOUTS["etcd"], started)
     start("kube-apiserver", components.kube_apiserver(bins, topology))
@@ -84,11 +89,52 @@ def _start_control_plane(bins, topology: Topology, say) -> None:
              TIMEOUTS["kube-apiserver"], started, consecutive=2)
     start("kube-controller-manager", components.kube_controller_manager(bins, topology))
     start("kube-scheduler", components.kube_scheduler(bins))
-    start("kubelet", components.kubelet(bins, topology))
-    start("kube-proxy", components.kube_proxy(bins))
-    say("waiting for the node to be Ready")
-    wait_for(f"node {NODE_NAME} Ready", lambda: api.node_ready(topology.apiserver_url, NODE_NAME),
-             TIMEOUTS["node-ready"], started)
+    return started, archives
+
+
+def _prepare_worker(topology: Topology, node: Node, archives: list[Path], started: list[str]) -> None:
+    """A further node's namespace, cgroup root and containerd with the images (before its kubelet)."""
+    files = paths.node_files(node.index, node.name)
+    try:
+        nodes.setup(topology, node)
+    except RuntimeError as err:
+        raise ClusterError(f"node {node.name}: network setup failed: {err}", EXIT_COMPONENT) from None
+    nodes.create_cgroup_root(node)
+    name = node.component("containerd")
+    processes.start(name, components.containerd(configs.containerd_config(node), node))
+    started.append(name)
+    wait_for(f"containerd socket of node {node.name}", files.containerd_sock.exists, TIMEOUTS["containerd"], [name])
+    images.import_all(archives, files.containerd_sock, log_name=f"images-{node.name}")
+
+
+def _start_nodes(bins, topology: Topology, archives: list[Path], started: list[str], say) -> None:
+    workers = topology.node_list[1:]
+    if workers:
+        say(f"preparing {len(workers)} further node(s): network namespace, containerd, images")
+        with ThreadPoolExecutor(max_workers=len(workers)) as pool:
+            for future in [pool.submit(_prepare_worker, topology, n, archives, started) for n in workers]:
+                future.result()
+        nodes.routes(topology)
+    for node in topology.node_list:
+        for daemon, argv in (("kubelet", components.kubelet(bins, topology, node)),
+                             ("kube-proxy", components.kube_proxy(bins, node))):
+            processes.start(node.component(daemon), argv)
+            started.append(node.component(daemon))
+    say(f"waiting for {topology.nodes} node(s) to be Ready")
+    for node in topology.node_list:
+        wait_for(f"node {node.name} Ready", lambda n=node: api.node_ready(topology.apiserver_url, n.name),
+                 TIMEOUTS["node-ready"], started, culprit=node.component("kubelet"))
+
+
+def _node_configs(topology: Topology, proxy_mode: str) -> None:
+    for node in topology.node_list:
+        files = paths.node_files(node.index, node.name)
+        for d in (files.config, files.kubelet_root):
+            d.mkdir(parents=True, exist_ok=True)
+        configs.kubeconfig(files.config / "kubelet.kubeconfig", topology, pki.kubelet_client(node.name))
+        configs.cni_conflist(topology, node)
+        configs.kubelet_config(topology, node)
+        configs.kube_proxy_config(topology, proxy_mode, node)
 
 
 def _http_ok(url: str) -> bool:
@@ -100,16 +146,18 @@ def _http_ok(url: str) -> bool:
         return False
 
 
-def up(proxy_mode: str, ip_family: str, say=print, cluster_domain: str = CLUSTER_DOMAIN) -> None:
+def up(proxy_mode: str, ip_family: str, say=print, cluster_domain: str = CLUSTER_DOMAIN, node_count: int = 1) -> None:
     current = state.load()
-    if current and all(processes.pid_of(n) for n in components.ORDER):
-        have = (current["proxy_mode"], current["ip_family"], current.get("cluster_domain", CLUSTER_DOMAIN))
-        if have != (proxy_mode, ip_family, cluster_domain):
+    running = components.names(current.get("nodes", 1)) if current else components.ORDER
+    if current and all(processes.pid_of(n) for n in running):
+        have = (current["proxy_mode"], current["ip_family"], current.get("cluster_domain", CLUSTER_DOMAIN),
+                current.get("nodes", 1))
+        if have != (proxy_mode, ip_family, cluster_domain, node_count):
             raise ClusterError(f"a cluster is already up with --proxy-mode {have[0]} --ip-family {have[1]} "
-                               f"--cluster-domain {have[2]}; run `down` first", EXIT_PREFLIGHT)
+                               f"--cluster-domain {have[2]} --nodes {have[3]}; run `down` first", EXIT_PREFLIGHT)
         say("cluster is already up")
         return
-    if current and any(processes.pid_of(n) for n in components.ORDER):
+    if current and any(processes.pid_of(n) for n in running):
         raise ClusterError("a previous cluster was not fully stopped; run `python -m localcluster down` first",
                            EXIT_PREFLIGHT)
     if current:
@@ -118,30 +166,29 @@ def up(proxy_mode: str, ip_family: str, say=print, cluster_domain: str = CLUSTER
         down(say)
     deps.ensure(say)           # a fresh machine: install the Debian packages, saying so
     preflight.run_all(ip_family)
-    topology = Topology(ip_family, cluster_domain)
+    topology = Topology(ip_family, cluster_domain, node_count)
     t0 = time.monotonic()
     bins = build.ensure_binaries(say)
     say(f"binaries ready in {time.monotonic() - t0:.0f}s ({bins})")
     # From here on the host changes: record the baseline first so `down` can undo everything.
-    state.save({"proxy_mode": proxy_mode, "ip_family": ip_family, "cluster_domain": cluster_domain, "bins": str(bins),
-                "baseline": hostnet.inventory(), "started": time.time()})
+    state.save({"proxy_mode": proxy_mode, "ip_family": ip_family, "cluster_domain": cluster_domain,
+                "nodes": node_count, "bins": str(bins), "baseline": hostnet.inventory(), "started": time.time()})
     for d in (paths.LOGS, paths.CONFIG, paths.PIDS, paths.KUBELET_ROOT):
         d.mkdir(parents=True, exist_ok=True)
     hostnet.setup(topology)
     pki.ensure(topology)
-    for client in ("admin", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy"):
+    for client in ("admin", "kube-controller-manager", "kube-scheduler", "kube-proxy"):
         target = paths.ADMIN_KUBECONFIG if client == "admin" else paths.CONFIG / f"{client}.kubeconfig"
         configs.kubeconfig(target, topology, client)
-    configs.cni_conflist(topology)
     configs.resolv_conf()
-    configs.kubelet_config(topology)
-    configs.kube_proxy_config(topology, proxy_mode)
-    _start_control_plane(bins, topology, say)
+    _node_configs(topology, proxy_mode)
+    started, archives = _start_control_plane(bins, topology, say)
+    _start_nodes(bins, topology, archives, started, say)
     say("deploying CoreDNS")
     applied = _kubectl(bins, "apply", "-f", "-", stdin=_coredns_manifest(topology))
     if applied.returncode != 0:
         paths.log_file("addons").write_text(applied.stdout + applied.stderr)
         raise ClusterError("applying CoreDNS failed", EXIT_COMPONENT, str(paths.log_file("addons")))
     wait_for("CoreDNS answering on the kube-dns ClusterIP", lambda: dns_answers(topology),
-             TIMEOUTS["coredns"], list(components.ORDER), consecutive=3)
+             TIMEOUTS["coredns"], components.names(node_count), consecutive=3)
     say(f"cluster up in {time.monotonic() - t0:.0f}s; export KUBECONFIG={paths.ADMIN_KUBECONFIG}")

@@ -66,17 +66,19 @@ def dns_scaled_to_zero(api_client, topology: Topology):
 
 
 @contextlib.contextmanager
-def headless_rule(namespace: str, service: str):
-    """A kube-proxy-style rule naming a headless Service, in a chain of our own (kube-proxy rewrites its own)."""
+def headless_rule(namespace: str, service: str, netns: str | None = None):
+    """A kube-proxy-style rule naming a headless Service, in a chain of our own (kube-proxy rewrites its own);
+    on node 0, or only in the network namespace of one further node."""
     chain = "SVCCONF-FAULT"
-    subprocess.run(["iptables", "-w", "-t", "nat", "-N", chain], check=True)
+    iptables = (["nsenter", f"--net=/run/netns/{netns}", "--"] if netns else []) + ["iptables", "-w", "-t", "nat"]
+    subprocess.run([*iptables, "-N", chain], check=True)
     try:
-        subprocess.run(["iptables", "-w", "-t", "nat", "-A", chain, "-m", "comment", "--comment",
+        subprocess.run([*iptables, "-A", chain, "-m", "comment", "--comment",
                         f"{namespace}/{service}:http cluster IP", "-j", "RETURN"], check=True)
         yield
     finally:
-        subprocess.run(["iptables", "-w", "-t", "nat", "-F", chain])
-        subprocess.run(["iptables", "-w", "-t", "nat", "-X", chain])
+        subprocess.run([*iptables, "-F", chain])
+        subprocess.run([*iptables, "-X", chain])
 
 
 @contextlib.contextmanager

@@ -2,7 +2,8 @@
 
 `local_cluster` never takes down a cluster it did not start. It starts one (and stops it at the end)
 only when `python -m localcluster status` fails and no cluster record exists; its options then come
-from LOCALCLUSTER_PROXY_MODE / LOCALCLUSTER_IP_FAMILY (default iptables / ipv4).
+from LOCALCLUSTER_PROXY_MODE / LOCALCLUSTER_IP_FAMILY / LOCALCLUSTER_CLUSTER_DOMAIN / LOCALCLUSTER_NODES
+(default iptables / ipv4 / cluster.local / 1).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class LocalCluster:
     ip_family: str
     started_here: bool
     cluster_domain: str = "cluster.local"
+    nodes: int = 1
 
     @property
     def families(self) -> list[str]:
@@ -66,8 +68,9 @@ def _local_cluster():
         # find it running and return 0, but it is not ours to take down.
         foreign = state.load() is not None
         domain = os.environ.get("LOCALCLUSTER_CLUSTER_DOMAIN", "cluster.local")
+        nodes = os.environ.get("LOCALCLUSTER_NODES", "1")
         up = localcluster_cli("up", "--proxy-mode", mode, "--ip-family", family, "--cluster-domain", domain,
-                              timeout_s=UP_TIMEOUT_S)
+                              "--nodes", nodes, timeout_s=UP_TIMEOUT_S)
         if up.returncode != 0:
             if not foreign:
                 localcluster_cli("down", timeout_s=DOWN_TIMEOUT_S)   # undo our partial up
@@ -80,7 +83,7 @@ def _local_cluster():
     if doc is None:
         pytest.fail(f"the cluster is up but {paths.CLUSTER_FILE} is unreadable", pytrace=False)
     yield LocalCluster(paths.ADMIN_KUBECONFIG, doc["proxy_mode"], doc["ip_family"], started_here,
-                       doc.get("cluster_domain", "cluster.local"))
+                       doc.get("cluster_domain", "cluster.local"), doc.get("nodes", 1))
     if started_here:
         down = localcluster_cli("down", timeout_s=DOWN_TIMEOUT_S)
         assert down.returncode == 0, f"`python -m localcluster down` exited {down.returncode}:\n{tail(down)}"

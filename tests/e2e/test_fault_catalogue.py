@@ -51,7 +51,8 @@ def _change(fault: dict, api_client, cluster_doc: dict, run_id: str):
     change = fault["change"]
     kind = change["kind"]
     core = client.CoreV1Api(api_client)
-    topology = Topology(cluster_doc["ip_family"], cluster_doc.get("cluster_domain", "cluster.local"))
+    topology = Topology(cluster_doc["ip_family"], cluster_doc.get("cluster_domain", "cluster.local"),
+                        cluster_doc.get("nodes", 1))
     if kind == "corefile-option":
         return changes.corefile_option(core, topology, change["option"])
     if kind == "corefile-block":
@@ -59,7 +60,9 @@ def _change(fault: dict, api_client, cluster_doc: dict, run_id: str):
     if kind == "nft-table":
         return changes.nft_table(change["ruleset"])
     if kind == "iptables-headless-rule":
-        return changes.headless_rule(changes.suite_namespace(run_id, change["scenario"]), change["service"])
+        node = topology.node_list[change.get("node", 0)]
+        return changes.headless_rule(changes.suite_namespace(run_id, change["scenario"]), change["service"],
+                                     node.netns)
     if kind == "dns-scaled-to-zero":
         return changes.dns_scaled_to_zero(api_client, topology)
     if kind == "kube-proxy-stopped":
@@ -82,6 +85,9 @@ def test_fault_gives_exactly_its_outcome_map(fault, local_cluster, tmp_path, kub
         pytest.skip(f"not applicable: the fault is defined for {fault['families']} clusters")
     if cluster["proxy_mode"] not in fault.get("proxy_modes", ["iptables", "nftables"]):
         pytest.skip(f"not applicable: the fault is defined for kube-proxy {fault['proxy_modes']}")
+    if cluster.get("nodes", 1) < fault.get("nodes", 1):
+        pytest.skip(f"not applicable: the fault needs a cluster of {fault['nodes']} nodes "
+                    f"(LOCALCLUSTER_NODES={fault['nodes']})")
     run_id = time.strftime("%Y%m%d-%H%M%S-") + "fa0175"
     start = time.monotonic()
     with contextlib.ExitStack() as stack:
@@ -110,6 +116,19 @@ def test_fault_gives_exactly_its_outcome_map(fault, local_cluster, tmp_path, kub
                 shown = r["reason"] + json.dumps([e["content"] for e in r["evidence"]])
                 assert fault["cause"] in shown, \
                     f"{r['scenario']}/{r['check']}/{r['ip_family']} fails without showing the cause {fault['cause']!r}"
+            if "node" in fault["change"]:
+                _assert_names_only_the_faulty_node(r, cluster, fault["change"]["node"])
+
+
+def _assert_names_only_the_faulty_node(result: dict, cluster: dict, index: int) -> None:
+    """A fault on one node: the failure's observation names that node as failing and no healthy one."""
+    names = [n.name for n in Topology(cluster["ip_family"], nodes=cluster["nodes"]).node_list]
+    failure = next((e["content"] for e in result["evidence"] if e["name"] == "failure"), "{}")
+    observed = (json.loads(failure) if isinstance(failure, str) else failure).get("observed", "")
+    failing = {name for name in names if f"{name}:" in observed}
+    assert failing == {names[index]}, \
+        f"{result['check']} {result['scenario']}: the observation names {sorted(failing)} as failing, " \
+        f"expected only {names[index]}: {observed[:500]}"
 
 
 def _assert_logs_bundle(result: dict, report_dir) -> None:

@@ -15,8 +15,9 @@ import pytest
 
 from e2e_support import LockBusy, cluster_lock, localcluster_cli, tail
 from localcluster import hostnet, paths, processes, state
-from localcluster.components import ORDER
+from localcluster.components import names
 from localcluster.errors import EXIT_PREFLIGHT
+from localcluster.topology import WORKER_NAME
 
 pytestmark = pytest.mark.e2e
 
@@ -71,28 +72,28 @@ def _kill_every_cluster_process() -> None:
         time.sleep(0.2)
 
 
-def _component_pids() -> dict[str, int | None]:
-    return {name: processes.pid_of(name) for name in ORDER}
+def _component_pids(nodes: int = 3) -> dict[str, int | None]:
+    return {name: processes.pid_of(name) for name in names(nodes)}
 
 
-@pytest.mark.parametrize(("proxy_mode", "ip_family"), [("iptables", "ipv4"), ("nftables", "dual")],
-                         ids=["iptables-ipv4", "nftables-dual"])
-def test_up_status_down_leaves_nothing_behind(proxy_mode, ip_family, e2e_timings):
+@pytest.mark.parametrize(("proxy_mode", "ip_family", "nodes"), [("iptables", "ipv4", 1), ("nftables", "dual", 3)],
+                         ids=["iptables-ipv4-1node", "nftables-dual-3nodes"])
+def test_up_status_down_leaves_nothing_behind(proxy_mode, ip_family, nodes, e2e_timings):
     try:
         with cluster_lock(exclusive=True):
-            _lifecycle(proxy_mode, ip_family, e2e_timings)
+            _lifecycle(proxy_mode, ip_family, nodes, e2e_timings)
     except LockBusy as exc:
         pytest.skip(f"another e2e test process uses the local cluster ({exc})")
 
 
-def _lifecycle(proxy_mode: str, ip_family: str, e2e_timings) -> None:
+def _lifecycle(proxy_mode: str, ip_family: str, nodes: int, e2e_timings) -> None:
     present = _cluster_presence()
     if present:
         pytest.skip(f"a local cluster is already up here ({present}); this test only brings down a "
                     "cluster it started itself")
 
     baseline = hostnet.inventory()     # before up changes anything on the host
-    options = ("--proxy-mode", proxy_mode, "--ip-family", ip_family)
+    options = ("--proxy-mode", proxy_mode, "--ip-family", ip_family, "--nodes", str(nodes))
     started = True          # from here on a failed up may have left things behind: down in the finally
     try:
         t0 = time.monotonic()
@@ -100,21 +101,28 @@ def _lifecycle(proxy_mode: str, ip_family: str, e2e_timings) -> None:
         if up.returncode == EXIT_PREFLIGHT:
             pytest.skip(f"blocked by environment: up {' '.join(options)} refused:\n{tail(up)}")
         assert up.returncode == 0, f"up {' '.join(options)} exited {up.returncode}:\n{tail(up)}"
-        e2e_timings.record(f"lifecycle {proxy_mode}/{ip_family}: up", time.monotonic() - t0)
+        e2e_timings.record(f"lifecycle {proxy_mode}/{ip_family}/{nodes} node(s): up", time.monotonic() - t0)
 
         status = localcluster_cli("status")
         assert status.returncode == 0, f"status after up exited {status.returncode}:\n{tail(status, 20)}"
         doc = state.load() or {}
-        observed = (doc.get("proxy_mode"), doc.get("ip_family"))
-        assert observed == (proxy_mode, ip_family), \
-            f"{paths.CLUSTER_FILE} after up: expected {(proxy_mode, ip_family)}, observed {observed}"
+        observed = (doc.get("proxy_mode"), doc.get("ip_family"), doc.get("nodes"))
+        assert observed == (proxy_mode, ip_family, nodes), \
+            f"{paths.CLUSTER_FILE} after up: expected {(proxy_mode, ip_family, nodes)}, observed {observed}"
+        # Each further node is a network namespace of its own, with its own cgroup root: seen on the host
+        # now, so the inventory that must be empty after down really covers them.
+        grown = hostnet.leftovers(baseline)
+        workers = [f"{WORKER_NAME}{i}" for i in range(1, nodes)]
+        assert set(workers) <= set(grown.get("netns", [])), f"node namespaces missing after up: {grown}"
+        assert all(any(c.endswith("/" + w) for c in grown.get("cgroups", [])) for w in workers), \
+            f"node cgroup roots missing after up: {grown.get('cgroups')}"
 
         # A second up is harmless: quick, exit 0, the same component processes, still healthy.
         pids = _component_pids()
         t1 = time.monotonic()
         again = localcluster_cli("up", *options, timeout_s=UP_TIMEOUT_S)
         second_up_s = time.monotonic() - t1
-        e2e_timings.record(f"lifecycle {proxy_mode}/{ip_family}: second up", second_up_s)
+        e2e_timings.record(f"lifecycle {proxy_mode}/{ip_family}/{nodes} node(s): second up", second_up_s)
         assert again.returncode == 0, f"second up exited {again.returncode}:\n{tail(again)}"
         assert second_up_s < SECOND_UP_MAX_S, f"second up took {second_up_s:.1f}s (expected < {SECOND_UP_MAX_S}s)"
         assert _component_pids() == pids, f"second up restarted components: before {pids}, after {_component_pids()}"
@@ -125,7 +133,7 @@ def _lifecycle(proxy_mode: str, ip_family: str, e2e_timings) -> None:
         _kill_every_cluster_process()
         t3 = time.monotonic()
         revived = localcluster_cli("up", *options, timeout_s=UP_TIMEOUT_S)
-        e2e_timings.record(f"lifecycle {proxy_mode}/{ip_family}: up after a crash", time.monotonic() - t3)
+        e2e_timings.record(f"lifecycle {proxy_mode}/{ip_family}/{nodes} node(s): up after a crash", time.monotonic() - t3)
         assert revived.returncode == 0, f"up after every process was killed exited {revived.returncode}:\n" \
                                         f"{tail(revived)}"
         assert "removing its leftovers first" in revived.stdout + revived.stderr, \
@@ -138,7 +146,7 @@ def _lifecycle(proxy_mode: str, ip_family: str, e2e_timings) -> None:
         down = localcluster_cli("down", timeout_s=DOWN_TIMEOUT_S)
         started = down.returncode != 0
         assert down.returncode == 0, f"down exited {down.returncode}:\n{tail(down)}"
-        e2e_timings.record(f"lifecycle {proxy_mode}/{ip_family}: down", time.monotonic() - t2)
+        e2e_timings.record(f"lifecycle {proxy_mode}/{ip_family}/{nodes} node(s): down", time.monotonic() - t2)
         left = _leftovers(baseline)
         assert left == {}, f"down left these behind (expected nothing new since before up):\n{left}"
 
