@@ -25,7 +25,7 @@ def main() -> int:
     args, pytest_args = parser.parse_known_args()
     report_dir = Path(tempfile.mkdtemp(prefix="svcconf-bench-"))
     start = time.monotonic()
-    code = subprocess.run([sys.executable, "-m", "conformance", "run", "-m", "core", "-q", "-n", args.workers,
+    code = subprocess.run([sys.executable, "-m", "svc_conformance", "run", "-m", "core", "-q", "-n", args.workers,
                            "--dist", "loadscope", "--report-dir", str(report_dir), *pytest_args], cwd=ROOT).returncode
     wall = time.monotonic() - start
     doc = json.loads((report_dir / "conformance.json").read_text())

@@ -1,21 +1,28 @@
-"""`python -m conformance run|cleanup|images`.
+"""`svc-conformance run|cleanup|images|report` (also `python -m svc_conformance ...`).
 
-run      run the suite (pytest conformance/ plus reports); with no kubeconfig anywhere, against the
-         project's local cluster, brought up first if needed
+run      run the suite (pytest on the installed suite, reports into ./reports/out); with no kubeconfig
+         anywhere, against the project's local cluster, brought up first if needed
 cleanup  delete what an interrupted run left (namespaces labelled by the suite) and verify it is gone
 images   list every image the suite uses (for mirroring into a private registry)
+report   rebuild or check reports: allure (offline Allure HTML), summary (summary.html), validate
+
+Relative paths (--report-dir, --previous-results, ...) are the current directory's.
 """
 
 import argparse
-import os
+import importlib.util
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-from conformance import kube, manifests
+import svc_conformance
+from svc_conformance import kube, manifests
 
-ROOT = Path(__file__).resolve().parent.parent
+SUITE_DIR = Path(svc_conformance.__file__).resolve().parent     # conformance/ of a checkout, or the installed package
+# pytest's configuration for the suite, given with -c: no ini file or conftest.py above the suite applies.
+SUITE_INI = SUITE_DIR / "suite.ini"
+LOCAL_CLUSTER_EXTRA = "pip install 'svc-conformance[localcluster]'"
 
 
 def _has_kubeconfig(pytest_args: list[str]) -> bool:
@@ -27,13 +34,23 @@ def _has_kubeconfig(pytest_args: list[str]) -> bool:
         return False
 
 
+def _missing_local_cluster_modules() -> list[str]:
+    return [name for name in ("localcluster", "cryptography") if importlib.util.find_spec(name) is None]
+
+
 def run(pytest_args: list[str]) -> int:
     if not _has_kubeconfig(pytest_args):
         print("svc-conformance: no kubeconfig: using the project's local cluster", flush=True)
-        healthy = subprocess.run([sys.executable, "-m", "localcluster", "status"], cwd=ROOT,
+        missing = _missing_local_cluster_modules()
+        if missing:
+            print(f"svc-conformance: the local cluster needs the localcluster extra ({LOCAL_CLUSTER_EXTRA}); "
+                  f"missing: {', '.join(missing)}", file=sys.stderr)
+            return kube.EXIT_KUBECONFIG
+        # The same interpreter, from the user's directory: localcluster is an installed package.
+        healthy = subprocess.run([sys.executable, "-m", "localcluster", "status"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
         if not healthy:
-            up = subprocess.run([sys.executable, "-m", "localcluster", "up"], cwd=ROOT)
+            up = subprocess.run([sys.executable, "-m", "localcluster", "up"])
             if up.returncode != 0:
                 return up.returncode
         pytest_args = ["--kubeconfig", str(kube.LOCAL_CLUSTER_KUBECONFIG), *pytest_args]
@@ -46,18 +63,20 @@ def run(pytest_args: list[str]) -> int:
     else:
         i = next(i for i, a in enumerate(pytest_args) if a.startswith("--report-dir"))
         report_dir = pytest_args[i].split("=", 1)[1] if "=" in pytest_args[i] else pytest_args[i + 1]
-    code = subprocess.run([sys.executable, "-m", "pytest", "conformance", "-p", "no:cacheprovider",
-                           *pytest_args], cwd=ROOT).returncode
-    results = Path(ROOT, report_dir, "allure-results")
+    # The suite's own directory, run from the user's: rootdir is the suite's parent (test ids
+    # `<suite>/test_conformance.py::...`), no cache is written next to the installed package.
+    code = subprocess.run([sys.executable, "-m", "pytest", str(SUITE_DIR), "-c", str(SUITE_INI),
+                           "--rootdir", str(SUITE_DIR.parent), "-p", "no:cacheprovider", *pytest_args]).returncode
+    results = Path(report_dir, "allure-results")
     # Only a run that reached a verdict (0 conformant, 1 non-conformant, 8 incomplete) has results to render.
     if code in (0, 1, 8) and results.is_dir() and any(results.iterdir()):
-        subprocess.run([sys.executable, "-m", "reports", "allure", "--results",
-                        str(Path(report_dir, "allure-results")), "--out", report_dir], cwd=ROOT)
+        subprocess.run([sys.executable, "-m", "svc_conformance.reports", "allure", "--results",
+                        str(results), "--out", report_dir])
     return code
 
 
 def cleanup(args) -> int:
-    from fixtures.namespaces import delete_and_verify
+    from svc_conformance.fixtures.namespaces import delete_and_verify
     try:
         cluster = kube.connect(args.kubeconfig, args.context)
     except kube.SetupError as err:
@@ -80,14 +99,24 @@ def images(args) -> int:
     return 0
 
 
+def report(argv: list[str]) -> int:
+    from svc_conformance.reports.__main__ import main as reports_main
+
+    return reports_main(argv, prog="svc-conformance report")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["run"]:
         return run(argv[1:])
-    parser = argparse.ArgumentParser(prog="python -m conformance", description=__doc__,
+    if argv[:1] == ["report"]:
+        return report(argv[1:])
+    parser = argparse.ArgumentParser(prog="svc-conformance", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"svc-conformance {svc_conformance.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the suite; extra arguments go to pytest")
+    sub.add_parser("report", help="rebuild or check reports (allure, summary, validate); see `report --help`")
     c = sub.add_parser("cleanup", help="remove what an interrupted run left")
     c.add_argument("--kubeconfig"), c.add_argument("--context"), c.add_argument("--run-id")
     i = sub.add_parser("images", help="list the images the suite uses")
@@ -98,5 +127,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    os.chdir(ROOT)
     sys.exit(main())

@@ -6,11 +6,11 @@ their positive control in the same call.
 
 import ipaddress
 
-from conformance import dnswire, waits
-from conformance.context import RDTYPE, ScenarioContext, family_of
-from conformance.outcomes import CheckFailed, blocked, not_supported
-from conformance.probe import url
-from conformance.records import Expectation, describe_answer
+from svc_conformance import dnswire, waits
+from svc_conformance.context import RDTYPE, ScenarioContext, family_of
+from svc_conformance.outcomes import CheckFailed, blocked, not_supported
+from svc_conformance.probe import url
+from svc_conformance.records import Expectation, describe_answer
 
 SERVER_PORT = 8080
 
@@ -107,7 +107,7 @@ def _canonical(ip: str) -> str:
 # -- kube-proxy ---------------------------------------------------------------------------------
 def _inspect(ctx: ScenarioContext):
     """Every node's complete dump; a dump that could not be had blocks the check (never "no rules")."""
-    from conformance.inspector import InspectionBlocked
+    from svc_conformance.inspector import InspectionBlocked
     try:
         states = ctx.inspector().dump()
         modes = {s.node: s.mode for s in states}

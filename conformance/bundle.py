@@ -17,7 +17,7 @@ from pathlib import Path
 
 from kubernetes.client.rest import ApiException
 
-from conformance.kube import Cluster
+from svc_conformance.kube import Cluster
 
 LOG_LINES = 500                    # per container: the recent past is what explains a failure
 BUNDLE_DIR = "bundles"

@@ -1,7 +1,7 @@
 """Labels every check item for the reports at collection time (user_properties travel with xdist)."""
 
-from conformance import catalogue
-from conformance.scenarios import ALL
+from svc_conformance import catalogue
+from svc_conformance.scenarios import ALL
 
 
 def pytest_collection_modifyitems(items):

@@ -4,10 +4,10 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Callable
 
-from conformance import dns_health, dnswire, records, waits
-from conformance.kube import Cluster
-from conformance.outcomes import CheckFailed
-from conformance.probe import ClientPod
+from svc_conformance import dns_health, dnswire, records, waits
+from svc_conformance.kube import Cluster
+from svc_conformance.outcomes import CheckFailed
+from svc_conformance.probe import ClientPod
 
 RDTYPE = {"ipv4": "A", "ipv6": "AAAA"}
 
@@ -33,7 +33,7 @@ class ScenarioContext:
 
     def create(self, doc: dict) -> None:
         """Create a run-time object (e.g. a hand-made EndpointSlice) labelled with the run."""
-        from conformance import kube, manifests
+        from svc_conformance import kube, manifests
         kube.create_object(self.cluster, manifests.label(doc, self.run_id), self.namespace)
 
     # -- names and objects -------------------------------------------------------------------

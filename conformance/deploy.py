@@ -1,7 +1,7 @@
 """Deploying a scenario: its namespace, client pod, manifests; then waiting until it is ready."""
 
-from conformance import kube, manifests, waits
-from conformance.outcomes import CheckFailed
+from svc_conformance import kube, manifests, waits
+from svc_conformance.outcomes import CheckFailed
 
 EXPECT_READY = "svc-conformance.io/expect-ready"
 IMAGE_ERRORS = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull")

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from conformance import waits
+from svc_conformance import waits
 
 
 @dataclass

@@ -7,7 +7,7 @@ that forbid privileged pods the PROXY checks report "blocked by environment".
 import ipaddress
 from dataclasses import dataclass, field
 
-from conformance import kube, proxyrules
+from svc_conformance import kube, proxyrules
 
 # Only sh builtins and the dump tools: the real kube-proxy image (distroless-iptables) has a shell,
 # iptables/nft/conntrack and almost nothing else (no cat, tr, head, mktemp). Each tool's own exit

@@ -2,12 +2,13 @@
 
 import copy
 import re
-from pathlib import Path
+from importlib import resources
 from string import Template
 
 import yaml
 
-MANIFEST_DIR = Path(__file__).resolve().parent.parent / "manifests"
+# manifests/ of the repository, installed as the package `svc_conformance.manifest_data`.
+MANIFEST_DIR = resources.files("svc_conformance.manifest_data")
 
 # Image roles -> upstream names; `--image-registry` and `--image ROLE=REF` rewrite them.
 DEFAULT_IMAGES = {

@@ -3,7 +3,7 @@
 import shlex
 from dataclasses import dataclass
 
-from conformance import dnswire, kube
+from svc_conformance import dnswire, kube
 
 DNS_TIMEOUT_S = 1          # nc idle timeout per batch; answers come in milliseconds
 HTTP_TIMEOUT_S = 3

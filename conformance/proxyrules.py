@@ -23,9 +23,9 @@ import ipaddress
 import re
 import shlex
 
-from conformance.proxyrules_names import _comment_names, _ip
-from conformance.proxyrules_nft import _nft_has_kube_proxy_table, nft_artifacts, nft_forwarding
-from conformance.proxyrules_ipvs import (
+from svc_conformance.proxyrules_names import _comment_names, _ip
+from svc_conformance.proxyrules_nft import _nft_has_kube_proxy_table, nft_artifacts, nft_forwarding
+from svc_conformance.proxyrules_ipvs import (
     ipvs_forwarding,
     ipvs_virtual_servers,
     ipvs_virtual_servers_with_real_servers,

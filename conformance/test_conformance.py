@@ -8,10 +8,10 @@ scenario on one worker (its namespace is deployed once). Test ids end in
 
 import pytest
 
-from conformance import catalogue
-from conformance.outcomes import BLOCKED_PREFIX, CheckFailed
-from conformance.scenario import FAMILIES
-from conformance.scenarios import ALL
+from svc_conformance import catalogue
+from svc_conformance.outcomes import BLOCKED_PREFIX, CheckFailed
+from svc_conformance.scenario import FAMILIES
+from svc_conformance.scenarios import ALL
 
 
 def _params(scenario):

@@ -1,5 +1,5 @@
-"""``python -m reports allure`` (offline Allure HTML), ``summary`` (re-render summary.html) and ``validate``
-(check a conformance.json against the report schema)."""
+"""``svc-conformance report allure`` (offline Allure HTML), ``summary`` (re-render summary.html) and
+``validate`` (check a conformance.json against the report schema); also ``python -m svc_conformance.reports``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ DEFAULT_OUT = Path("reports/out")
 
 
 def _allure(args) -> int:
-    from reports.allure_html import AllureError, generate_allure_html
+    from svc_conformance.reports.allure_html import AllureError, generate_allure_html
 
     out_dir = Path(args.out)
     results = Path(args.results) if args.results else out_dir / "allure-results"
@@ -34,7 +34,7 @@ def _read_document(path: Path, command: str) -> dict | None:
 
 
 def _summary(args) -> int:
-    from reports.writers import load_previous, write_summary
+    from svc_conformance.reports.writers import load_previous, write_summary
 
     results = Path(args.results)
     doc = _read_document(results, "summary")
@@ -49,7 +49,7 @@ def _summary(args) -> int:
 
 
 def _validate(args) -> int:
-    from reports.schema import SCHEMA_PATH, schema_errors
+    from svc_conformance.reports.schema import SCHEMA_PATH, schema_errors
 
     path = Path(args.results)
     doc = _read_document(path, "validate")
@@ -63,8 +63,8 @@ def _validate(args) -> int:
     return 1 if errors else 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reports", description=__doc__)
+def main(argv: list[str] | None = None, prog: str = "python -m svc_conformance.reports") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     allure = commands.add_parser("allure", help="generate the Allure HTML offline")

@@ -4,7 +4,8 @@ Outputs (next to the other reports):
 - ``<out>/allure/index.html``: the multi-file report (serve the directory over HTTP to browse it);
 - ``<out>/allure-single.html``: the same report as one file that opens from disk.
 
-The CLI is installed on first use with ``npm ci`` into ``reports/node_modules`` (git-ignored).
+The CLI is installed on first use with ``npm ci`` into ``reports/node_modules`` (git-ignored) of a
+checkout; an installed package (wheel) does not ship it, and says so in one line.
 Analytics are off: the CLI runs with ``ALLURE_NO_ANALYTICS=true`` / ``DO_NOT_TRACK=1``, and the
 analytics snippet the "awesome" report template always emits is removed from the HTML, which is
 then checked to load no script or stylesheet from the network.
@@ -54,6 +55,9 @@ def ensure_cli(install: bool = True) -> Path:
     """The pinned allure executable, installed from package-lock.json when missing."""
     if ALLURE_BIN.exists():
         return ALLURE_BIN
+    if not (PACKAGE_DIR / "package-lock.json").is_file():
+        raise AllureError("Allure CLI not available: the installed package does not ship it (a checkout's "
+                          "reports/ installs it with `npm ci`); the other reports are written")
     if not install:
         raise AllureError(f"Allure CLI not installed; run `npm ci` in {PACKAGE_DIR}")
     npm = shutil.which("npm")

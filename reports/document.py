@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-from reports.outcomes import OUTCOMES, is_errored
+from svc_conformance.reports.outcomes import OUTCOMES, is_errored
 
 SCHEMA = "svc-conformance/v1"
 API_VERSION = "svc-conformance.dev/v1"     # identity of the document (reports/schema/conformance-report-v1.json)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from reports.document import count_outcomes
+from svc_conformance.reports.document import count_outcomes
 
 
 def _testcase_name(result: dict) -> str:

@@ -19,7 +19,7 @@ Outputs, written by the controller (or the only process) into ``--report-dir`` w
 at least one check or recorded facts/metrics: ``conformance.json``, ``conformance.yaml``,
 ``junit.xml``, ``summary.html``. When ``--report-dir`` is given explicitly and ``--alluredir`` is
 not, Allure results go to ``<report-dir>/allure-results`` (cleared at the start of the run) for
-``python -m reports allure``; ``--no-allure-results`` turns that off.
+``svc-conformance report allure``; ``--no-allure-results`` turns that off.
 
 Exit status: for a run of the conformance suite (at least one item with a ``check`` user property)
 the controller replaces pytest's 0/1 by the verdict's (``suite_exit_status``): 0 conformant,
@@ -39,12 +39,12 @@ from pathlib import Path
 
 import pytest
 
-from reports import transport
-from reports.allure_labels import allure_active, label_item, suite_marks
-from reports.document import EXIT_CONFORMANT, VERDICT_EXIT_STATUS, supported_checks, verdict_reasons
-from reports.outcomes import BLOCKED_PREFIX, EVIDENCE_KEY_PREFIX, skip_reason
-from reports.recorder import RunRecorder
-from reports.writers import load_previous, write_outputs
+from svc_conformance.reports import transport
+from svc_conformance.reports.allure_labels import allure_active, label_item, suite_marks
+from svc_conformance.reports.document import EXIT_CONFORMANT, VERDICT_EXIT_STATUS, supported_checks, verdict_reasons
+from svc_conformance.reports.outcomes import BLOCKED_PREFIX, EVIDENCE_KEY_PREFIX, skip_reason
+from svc_conformance.reports.recorder import RunRecorder
+from svc_conformance.reports.writers import load_previous, write_outputs
 
 DEFAULT_REPORT_DIR = "reports/out"
 RUN_ID_ENV = "SVC_CONFORMANCE_RUN_ID"

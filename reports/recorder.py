@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reports.document import build_document
-from reports.outcomes import ItemResult, not_run_result
+from svc_conformance.reports.document import build_document
+from svc_conformance.reports.outcomes import ItemResult, not_run_result
 
 
 def merge_facts(into: dict, facts: dict) -> None:

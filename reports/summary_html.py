@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections import defaultdict
 from html import escape
 
-from reports.diff import compare_runs
-from reports.document import check_sort_key, count_outcomes, document_verdict, roll_up_profiles
-from reports.svg_plot import convergence_plot
+from svc_conformance.reports.diff import compare_runs
+from svc_conformance.reports.document import check_sort_key, count_outcomes, document_verdict, roll_up_profiles
+from svc_conformance.reports.svg_plot import convergence_plot
 
 SYMBOLS = {"passed": "✓", "failed": "✗", "skipped": "–", "not-supported": "∅", "blocked": "⊘"}
 VERDICT_TEXT = {

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 
-from reports.outcomes import INTERNAL_KEY_PREFIX
+from svc_conformance.reports.outcomes import INTERNAL_KEY_PREFIX
 
 PAYLOAD_KEY = INTERNAL_KEY_PREFIX + "payload"
 WORKEROUTPUT_KEY = "svc_reports_payload"

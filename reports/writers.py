@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from reports.junit import render_junit
-from reports.summary_html import render_summary
+from svc_conformance.reports.junit import render_junit
+from svc_conformance.reports.summary_html import render_summary
 
 
 def load_previous(path: str | Path | None) -> dict | None:

@@ -1,6 +1,6 @@
 """Every scenario of the suite, by short name."""
 
-from conformance.scenarios import (bare_pod_hostname, clusterip_deployment, endpoints_legacy, externalname,
+from svc_conformance.scenarios import (bare_pod_hostname, clusterip_deployment, endpoints_legacy, externalname,
                                    ip_family_policies, large_headless, ports, readiness, scaled_to_zero, selectorless_endpointslice,
                                    session_affinity, statefulset_headless)
 

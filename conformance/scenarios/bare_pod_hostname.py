@@ -1,9 +1,9 @@
 """A bare Pod with hostname h1 + subdomain web-hl, and a Pod with the subdomain but no hostname."""
 
-from conformance import assertions as a
-from conformance.context import RDTYPE
-from conformance.records import Expectation
-from conformance.scenario import Scenario, check
+from svc_conformance import assertions as a
+from svc_conformance.context import RDTYPE
+from svc_conformance.records import Expectation
+from svc_conformance.scenario import Scenario, check
 
 
 @check("POD-03", per_family=True)

@@ -1,11 +1,11 @@
 """Legacy Endpoints: same name as the Service (mirrored) vs a different name (seed 004's mistake, EPS-06)."""
 
-from conformance import assertions as a
-from conformance import waits
-from conformance.context import RDTYPE
-from conformance.outcomes import CheckFailed
-from conformance.records import Expectation
-from conformance.scenario import Scenario, check
+from svc_conformance import assertions as a
+from svc_conformance import waits
+from svc_conformance.context import RDTYPE
+from svc_conformance.outcomes import CheckFailed
+from svc_conformance.records import Expectation
+from svc_conformance.scenario import Scenario, check
 
 SEL = "app=backend"
 MIRROR_LABEL = "endpointslice.kubernetes.io/managed-by"

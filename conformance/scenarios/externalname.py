@@ -1,8 +1,8 @@
 """ExternalName Services: an in-cluster target and an external one (only the CNAME is checked)."""
 
-from conformance.outcomes import CheckFailed
-from conformance.records import Expectation
-from conformance.scenario import Scenario, check
+from svc_conformance.outcomes import CheckFailed
+from svc_conformance.records import Expectation
+from svc_conformance.scenario import Scenario, check
 
 
 def create_in_cluster_target(ctx):

@@ -2,13 +2,13 @@
 
 import ipaddress
 
-from conformance import dnswire
-from conformance import assertions as a
-from conformance.context import RDTYPE
-from conformance.outcomes import CheckFailed
-from conformance.records import Expectation
-from conformance.scenario import Scenario, check
-from conformance.slices import endpoint_slice
+from svc_conformance import dnswire
+from svc_conformance import assertions as a
+from svc_conformance.context import RDTYPE
+from svc_conformance.outcomes import CheckFailed
+from svc_conformance.records import Expectation
+from svc_conformance.scenario import Scenario, check
+from svc_conformance.slices import endpoint_slice
 
 COUNT, PER_SLICE = 120, 50
 # Documentation ranges (RFC 5737 / RFC 3849): DNS data only, never contacted.

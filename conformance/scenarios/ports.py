@@ -1,8 +1,8 @@
 """Ports: several named ports, a single unnamed port, a headless Service without ports."""
 
-from conformance import assertions as a
-from conformance.records import Expectation
-from conformance.scenario import Scenario, check
+from svc_conformance import assertions as a
+from svc_conformance.records import Expectation
+from svc_conformance.scenario import Scenario, check
 
 
 @check("DNS-06")

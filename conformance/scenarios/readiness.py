@@ -1,11 +1,11 @@
 """Readiness: two ready pods and one never ready, behind headless, publishNotReadyAddresses and ClusterIP."""
 
-from conformance import assertions as a
-from conformance import waits
-from conformance.context import RDTYPE
-from conformance.outcomes import CheckFailed
-from conformance.records import Expectation
-from conformance.scenario import Scenario, check
+from svc_conformance import assertions as a
+from svc_conformance import waits
+from svc_conformance.context import RDTYPE
+from svc_conformance.outcomes import CheckFailed
+from svc_conformance.records import Expectation
+from svc_conformance.scenario import Scenario, check
 
 SEL = "app=rd"
 

@@ -1,12 +1,12 @@
 """Selectorless headless and ClusterIP Services fed by hand-made EndpointSlices."""
 
-from conformance import assertions as a
-from conformance import waits
-from conformance.context import RDTYPE
-from conformance.outcomes import CheckFailed
-from conformance.records import Expectation
-from conformance.scenario import Scenario, check
-from conformance.slices import endpoint_slice
+from svc_conformance import assertions as a
+from svc_conformance import waits
+from svc_conformance.context import RDTYPE
+from svc_conformance.outcomes import CheckFailed
+from svc_conformance.records import Expectation
+from svc_conformance.scenario import Scenario, check
+from svc_conformance.slices import endpoint_slice
 
 SEL = "app=backend"
 

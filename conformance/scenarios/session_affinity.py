@@ -1,10 +1,10 @@
 """Seed 002: sessionAffinity ClientIP keeps a client on one backend; without it the VIP spreads."""
 
-from conformance import assertions as a
-from conformance import waits
-from conformance.outcomes import CheckFailed
-from conformance.probe import url
-from conformance.scenario import Scenario, check
+from svc_conformance import assertions as a
+from svc_conformance import waits
+from svc_conformance.outcomes import CheckFailed
+from svc_conformance.probe import url
+from svc_conformance.scenario import Scenario, check
 
 SEL = "app=affinity"
 

@@ -1,13 +1,13 @@
 """Seeds 000/002/003: StatefulSet `web` with serviceName `nginx-headless`; seed 002's read Service."""
 
-from conformance import assertions as a
-from conformance import waits
-from conformance.context import RDTYPE
-from conformance import dnswire
-from conformance.dnswire import reverse_name
-from conformance.outcomes import CheckFailed
-from conformance.records import Expectation
-from conformance.scenario import Scenario, check
+from svc_conformance import assertions as a
+from svc_conformance import waits
+from svc_conformance.context import RDTYPE
+from svc_conformance import dnswire
+from svc_conformance.dnswire import reverse_name
+from svc_conformance.outcomes import CheckFailed
+from svc_conformance.records import Expectation
+from svc_conformance.scenario import Scenario, check
 
 SEL = "app=nginx"
 READ_SEL = "app=nginx,role=replica"

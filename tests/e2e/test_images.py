@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import inspector, proxyrules
+from svc_conformance import inspector, proxyrules
 from image_rootfs import entry_of, executables, image_config, layer_members, run_in_image
 from localcluster import build, images, versions
 

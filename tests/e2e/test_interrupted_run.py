@@ -1,4 +1,4 @@
-"""A Ctrl-C'd run leaves nothing behind once `python -m conformance cleanup` has run (and the run's own
+"""A Ctrl-C'd run leaves nothing behind once `svc-conformance cleanup` has run (and the run's own
 teardown usually removes everything already)."""
 
 import signal
@@ -35,7 +35,7 @@ def test_ctrl_c_then_cleanup_leaves_nothing(local_cluster, kube_api, tmp_path):
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode != 0, output[-2000:]
-    cleanup = subprocess.run([sys.executable, "-m", "conformance", "cleanup", "--kubeconfig",
+    cleanup = subprocess.run([sys.executable, "-m", "svc_conformance", "cleanup", "--kubeconfig",
                               str(local_cluster.kubeconfig)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert cleanup.returncode == 0, cleanup.stdout + cleanup.stderr
     assert not _suite_namespaces(core)

@@ -16,7 +16,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from conformance import dnswire, proxyrules
+from svc_conformance import dnswire, proxyrules
 from e2e_support import SERVICE_FAMILY, ip_family, node_proxy_dumps, pod_exec, pod_ips, pod_ready, poll
 
 pytestmark = pytest.mark.e2e

@@ -7,7 +7,7 @@ import pytest
 from kubernetes import client
 
 import expected_outcomes
-from reports.schema import schema_errors
+from svc_conformance.reports.schema import schema_errors
 from suite_runs import outcomes, run_suite
 
 pytestmark = pytest.mark.e2e

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reports.document import build_document
+from svc_conformance.reports.document import build_document
 
 
 def result(check, scenario, family="ipv4", outcome="passed", level="core", reason="", evidence=None):

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
 UNREACHABLE = """apiVersion: v1
 kind: Config
 clusters: [{name: c, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]
@@ -29,9 +27,10 @@ CASES = {
 
 
 def run_cli(kubeconfig: Path, extra: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "conformance", "run", "--kubeconfig", str(kubeconfig),
+    # From the user's directory, not the checkout: the installed command needs no repository.
+    return subprocess.run([sys.executable, "-m", "svc_conformance", "run", "--kubeconfig", str(kubeconfig),
                            "--report-dir", str(cwd / "out"), *extra],
-                          cwd=ROOT, capture_output=True, text=True, timeout=180)
+                          cwd=cwd, capture_output=True, text=True, timeout=180)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from fixtures.cluster import distribution
+from svc_conformance.fixtures.cluster import distribution
 
 
 @pytest.mark.parametrize(("version", "provider_ids", "expected"), [

@@ -17,8 +17,8 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from conformance import dnswire
-from conformance.dnswire import Question
+from svc_conformance import dnswire
+from svc_conformance.dnswire import Question
 
 DATA = Path(__file__).with_name("data")
 ZONE = "cluster.local."

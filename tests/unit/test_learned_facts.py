@@ -2,9 +2,9 @@
 
 import pytest
 
-from conformance import manifests
-from conformance.outcomes import CheckFailed
-from fixtures.scenarios import learn_zone
+from svc_conformance import manifests
+from svc_conformance.outcomes import CheckFailed
+from svc_conformance.fixtures.scenarios import learn_zone
 
 
 @pytest.mark.parametrize("server, tag", [

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from reports.document import API_VERSION, KIND
-from reports.schema import schema_errors
+from svc_conformance.reports.document import API_VERSION, KIND
+from svc_conformance.reports.schema import schema_errors
 from reports_samples import sample_doc
 
 TOOL = {"name": "svc-conformance", "version": "0.1.0",
@@ -54,7 +54,7 @@ def test_dns03(record_property, family):
         record_property(k, v)
 ''')
     out = pytester.path / "out"
-    run = pytester.runpytest("-p", "reports.plugin", "-p", "fixtures.options", "--report-dir", str(out),
+    run = pytester.runpytest("-p", "svc_conformance.reports.plugin", "-p", "svc_conformance.fixtures.options", "--report-dir", str(out),
                              "--no-allure-results")
     doc = json.loads((out / "conformance.json").read_text())
     assert run.ret == 0, run.stdout.str()[-2000:]

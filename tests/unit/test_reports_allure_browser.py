@@ -16,7 +16,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from browser_support import console_messages, png_size, requires_chromium, run_chromium, visible_text
-from reports import allure_html
+from svc_conformance.reports import allure_html
 
 pytestmark = [requires_chromium,
               pytest.mark.skipif(shutil.which("npm") is None,
@@ -55,7 +55,7 @@ def report(tmp_path_factory):
     (root / "test_sample.py").write_text(SAMPLE)
     (root / "conftest.py").write_text(CONFTEST)
     results = root / "out" / "allure-results"
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "reports.plugin",
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "svc_conformance.reports.plugin",
                           "--report-dir", str(root / "out"), f"--alluredir={results}", "test_sample.py"],
                          cwd=root, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ""})
     assert run.returncode == 1 and "1 failed, 1 passed" in run.stdout, run.stdout[-2000:]

@@ -5,7 +5,7 @@ from html.parser import HTMLParser
 import pytest
 
 from browser_support import console_messages, png_size, requires_chromium, run_chromium
-from reports.summary_html import render_summary
+from svc_conformance.reports.summary_html import render_summary
 from reports_samples import sample_doc
 
 pytestmark = requires_chromium

@@ -1,4 +1,4 @@
-"""python -m reports: summary re-rendering, Allure HTML generation and its offline clean-up."""
+"""svc-conformance report (svc_conformance.reports.__main__): summary re-rendering, Allure HTML generation and its offline clean-up."""
 
 import json
 import os
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reports import allure_html
-from reports.__main__ import main
+from svc_conformance.reports import allure_html
+from svc_conformance.reports.__main__ import main
 from reports_samples import result, sample_doc
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

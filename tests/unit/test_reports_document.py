@@ -5,10 +5,10 @@ import json
 import pytest
 import yaml
 
-from reports.diff import compare_runs
-from reports.document import (SCHEMA, check_sort_key, compute_verdict, is_conformant, profile_result,
+from svc_conformance.reports.diff import compare_runs
+from svc_conformance.reports.document import (SCHEMA, check_sort_key, compute_verdict, is_conformant, profile_result,
                               verdict_reasons)
-from reports.outcomes import OUTCOMES
+from svc_conformance.reports.outcomes import OUTCOMES
 from reports_samples import result, sample_doc
 
 

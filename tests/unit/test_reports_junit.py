@@ -2,7 +2,7 @@
 
 import xml.etree.ElementTree as ET
 
-from reports.junit import render_junit
+from svc_conformance.reports.junit import render_junit
 from reports_samples import sample_doc
 
 

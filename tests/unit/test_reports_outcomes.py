@@ -2,8 +2,8 @@
 
 from types import SimpleNamespace
 
-from reports.outcomes import ItemResult, failure_summary, skip_reason
-from reports.transport import PAYLOAD_KEY, attach_to_report, messages_in_report
+from svc_conformance.reports.outcomes import ItemResult, failure_summary, skip_reason
+from svc_conformance.reports.transport import PAYLOAD_KEY, attach_to_report, messages_in_report
 
 
 def _report(when, outcome, longrepr=None, props=(("check", "DNS-03"),), sections=(), duration=0.1):

@@ -13,7 +13,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # as the conformance suite does; the marker keeps the sample tests short.
 CONFTEST = '''
 import pytest
-from reports.plugin import attach_evidence, get_run_id, record_cluster_facts, record_metric
+from svc_conformance.reports.plugin import attach_evidence, get_run_id, record_cluster_facts, record_metric
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "check(id, scenario, family='-', level='core'): conformance check")
@@ -33,7 +33,7 @@ def pytest_collection_modifyitems(items):
 
 TESTS = '''
 import pytest
-from reports.plugin import attach_evidence
+from svc_conformance.reports.plugin import attach_evidence
 
 @pytest.fixture
 def broken_namespace():
@@ -101,7 +101,7 @@ def sample_suite(pytester):
 
 def test_one_result_per_check_with_outcome_rules(sample_suite):
     out = sample_suite.path / "out"
-    run = sample_suite.runpytest("-p", "reports.plugin", "--report-dir", str(out), "--no-allure-results")
+    run = sample_suite.runpytest("-p", "svc_conformance.reports.plugin", "--report-dir", str(out), "--no-allure-results")
     doc = _load(out)
     results = _by_nodeid(doc)
     assert set(results) == {"test_passes", "test_fails", "test_setup_error", "test_not_supported",
@@ -141,7 +141,7 @@ def test_one_result_per_check_with_outcome_rules(sample_suite):
 def test_nothing_is_written_without_checks(pytester):
     pytester.makepyfile("def test_plain():\n    pass\n")
     out = pytester.path / "out"
-    pytester.runpytest("-p", "reports.plugin", "--report-dir", str(out), "--no-allure-results").assert_outcomes(passed=1)
+    pytester.runpytest("-p", "svc_conformance.reports.plugin", "--report-dir", str(out), "--no-allure-results").assert_outcomes(passed=1)
     assert not out.exists()
 
 
@@ -150,7 +150,7 @@ def test_previous_results_give_a_diff(sample_suite):
     previous.write_text(json.dumps({"run_id": "night-41", "results": [
         {"check": "DNS-03", "scenario": "clusterip", "ip_family": "ipv6", "outcome": "passed"}]}))
     out = sample_suite.path / "out"
-    sample_suite.runpytest("-p", "reports.plugin", "--report-dir", str(out), "--no-allure-results",
+    sample_suite.runpytest("-p", "svc_conformance.reports.plugin", "--report-dir", str(out), "--no-allure-results",
                            "--previous-results", str(previous))
     html = (out / "summary.html").read_text()
     assert "Compared with run night-41" in html and "DNS-03 · clusterip · ipv6: passed → failed" in html
@@ -184,7 +184,7 @@ def module_probe(request):
 
 XDIST_TESTS = '''
 import pytest
-from reports.plugin import get_run_id, record_metric
+from svc_conformance.reports.plugin import get_run_id, record_metric
 
 @pytest.mark.check("DNS-03", "clusterip")
 @pytest.mark.parametrize("n", range(4))
@@ -199,7 +199,7 @@ def test_facts_and_metrics_reach_the_controller_under_xdist(pytester, monkeypatc
     pytester.makeconftest(XDIST_CONFTEST)
     pytester.makepyfile(test_xdist_sample=XDIST_TESTS)
     out = pytester.path / "out"
-    run = pytester.runpytest_subprocess("-p", "reports.plugin", "-n", "2", "--report-dir", str(out),
+    run = pytester.runpytest_subprocess("-p", "svc_conformance.reports.plugin", "-n", "2", "--report-dir", str(out),
                                         "--no-allure-results")
     run.assert_outcomes(passed=4)
     run.stdout.fnmatch_lines(["*2 workers*"])
@@ -224,7 +224,7 @@ def test_allure_results_labels_and_evidence(sample_suite, monkeypatch):
     stale = out / "allure-results" / "stale-result.json"
     stale.parent.mkdir(parents=True)
     stale.write_text("{}")
-    sample_suite.runpytest_subprocess("-p", "reports.plugin", "--report-dir", str(out))
+    sample_suite.runpytest_subprocess("-p", "svc_conformance.reports.plugin", "--report-dir", str(out))
     assert not stale.exists()
     allure_results = {}
     for path in (out / "allure-results").glob("*-result.json"):

@@ -3,7 +3,7 @@
 import re
 from html.parser import HTMLParser
 
-from reports.summary_html import render_summary
+from svc_conformance.reports.summary_html import render_summary
 from reports_samples import result, sample_doc
 
 

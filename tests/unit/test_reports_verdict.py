@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from reports.document import EXIT_CONFORMANT, EXIT_INCOMPLETE, EXIT_NON_CONFORMANT
-from reports.plugin import suite_exit_status
+from svc_conformance.reports.document import EXIT_CONFORMANT, EXIT_INCOMPLETE, EXIT_NON_CONFORMANT
+from svc_conformance.reports.plugin import suite_exit_status
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -87,7 +87,7 @@ def _suite(pytester, *parts: str):
 
 def _run(pytester, *args: str):
     out = pytester.path / "out"
-    run = pytester.runpytest("-p", "reports.plugin", "-p", "fixtures.options", "--report-dir", str(out),
+    run = pytester.runpytest("-p", "svc_conformance.reports.plugin", "-p", "svc_conformance.fixtures.options", "--report-dir", str(out),
                              "--no-allure-results", *args)
     doc_path = out / "conformance.json"
     return run, json.loads(doc_path.read_text()) if doc_path.exists() else None
@@ -228,7 +228,7 @@ def test_worker_hits_bad_credentials():
     pytest.fail("svc-conformance: credentials rejected", pytrace=False)
 '''
     try:
-        run, doc = _run(_suite(pytester, PASS_CORE, writes), "-p", "fixtures.scenarios")
+        run, doc = _run(_suite(pytester, PASS_CORE, writes), "-p", "svc_conformance.fixtures.scenarios")
     finally:
         exit_file.unlink(missing_ok=True)
     assert doc["verdict"] == "non-conformant" and run.ret == 12
@@ -260,7 +260,7 @@ def test_ctrl_c():
 '''
     _suite(pytester, PASS_CORE, interrupts, PASS_CORE.replace("DNS-03", "DNS-09").replace("passes", "never_runs"))
     out = pytester.path / "out"
-    run = pytester.runpytest_subprocess("-p", "reports.plugin", "-p", "fixtures.options", "--report-dir", str(out),
+    run = pytester.runpytest_subprocess("-p", "svc_conformance.reports.plugin", "-p", "svc_conformance.fixtures.options", "--report-dir", str(out),
                                         "--no-allure-results")
     assert run.ret == pytest.ExitCode.INTERRUPTED
     doc = json.loads((out / "conformance.json").read_text())
@@ -290,7 +290,7 @@ def test_verdict_is_the_exit_status_under_xdist(pytester, monkeypatch):
     _suite(pytester, PASS_CORE, FAIL_EXTENDED, BLOCKED_CORE.replace("PROXY-01", "PROXY-02")
            .replace("test_core_blocked", "test_core_blocked_2"))
     out = pytester.path / "out"
-    args = ("-p", "reports.plugin", "-p", "fixtures.options", "-n", "2", "--report-dir", str(out),
+    args = ("-p", "svc_conformance.reports.plugin", "-p", "svc_conformance.fixtures.options", "-n", "2", "--report-dir", str(out),
             "--no-allure-results")
     run = pytester.runpytest_subprocess(*args)
     assert run.ret == 8 and json.loads((out / "conformance.json").read_text())["verdict"] == "incomplete"

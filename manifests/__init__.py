@@ -1,0 +1,1 @@
+"""The scenarios' manifests (`<scenario>.yaml`), installed as package data `svc_conformance.manifest_data`."""
