@@ -32,4 +32,4 @@ def test_healthy_cluster_passes_every_core_check(local_cluster, tmp_path, kube_a
     assert facts.get("node_count", 0) >= 1 and facts.get("distribution") and facts.get("proxy_mode"), facts
     assert doc["tool"]["name"] == "svc-conformance" and doc["tool"]["catalogue"]["digest"].startswith("sha256:")
     left = client.CoreV1Api(kube_api).list_namespace(label_selector="app.kubernetes.io/managed-by=svc-conformance").items
-    assert not left, f"namespaces left behind: {[n.metadata.name for n in left]}"
+    assert not left, f"namespaces left behind: {[(n.metadata.name, n.status.phase) for n in left]}\n{output}"

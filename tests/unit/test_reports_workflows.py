@@ -128,11 +128,11 @@ def _suite_step(path: Path) -> dict:
 
 
 def _run_suite_step(script: str, status: int, tmp_path: Path) -> tuple[int, str, str]:
-    """Run the step's script as GitHub does (`bash -e`), with a `python` that exits `status`."""
+    """Run the step's script as GitHub does (`bash -e`), with an `svc-conformance` that exits `status`."""
     fake_bin = tmp_path / "bin"
     fake_bin.mkdir(exist_ok=True)
-    fake = fake_bin / "python"
-    fake.write_text(f'#!/bin/sh\necho "pytest $*"\nexit {status}\n')
+    fake = fake_bin / "svc-conformance"
+    fake.write_text(f'#!/bin/sh\necho "svc-conformance $*"\nexit {status}\n')
     fake.chmod(0o755)
     summary = tmp_path / f"summary-{status}.md"
     script_file = tmp_path / "step.sh"
@@ -146,7 +146,7 @@ def _run_suite_step(script: str, status: int, tmp_path: Path) -> tuple[int, str,
 def test_both_nightlies_run_the_suite_the_same_way():
     steps = [_suite_step(path) for path in WORKFLOWS]
     assert all(s == steps[0] for s in steps)
-    assert "python -m pytest conformance/" in steps[0]["run"] and "shell" not in steps[0]
+    assert "svc-conformance run " in steps[0]["run"] and "shell" not in steps[0]   # what users run
     assert "continue-on-error" not in steps[0]     # the step's status is the job's
 
 
@@ -162,7 +162,7 @@ def test_both_nightlies_run_the_suite_the_same_way():
 def test_the_job_fails_exactly_when_the_verdict_is_not_conformant(path, status, job_fails, annotation, tmp_path):
     code, out, summary = _run_suite_step(_suite_step(path)["run"], status, tmp_path)
     assert code == status and (code != 0) == job_fails, out   # the step exits with the suite's status
-    assert "pytest conformance/ -n auto --report-dir reports/out" in out
+    assert "svc-conformance run --report-dir reports/out" in out
     if annotation:
         assert [line for line in out.splitlines() if line.startswith("::error")][0].startswith(annotation), out
     else:
