@@ -30,6 +30,7 @@ class ScenarioContext:
     troubled: Callable = lambda: None         # a check failed or was blocked: keep a logs bundle
     state: dict = field(default_factory=dict)  # facts a setup hook learned (e.g. slice addresses)
     run_id: str = ""
+    ready_at: float | None = None             # time.monotonic() when the scenario's pods were Ready
 
     def create(self, doc: dict) -> None:
         """Create a run-time object (e.g. a hand-made EndpointSlice) labelled with the run."""
@@ -97,7 +98,18 @@ class ScenarioContext:
                               expected="; ".join(sorted({v.expected for _, v in bad})),
                               observed="; ".join(f"[{q.transport}] {v.observed}" for q, v in bad[:4])
                               + f" (after {outcome.elapsed_s:.0f}s, {outcome.attempts} attempts{cause})")
+        self._record_convergence(wanted, outcome)
         return outcome
+
+    def _record_convergence(self, wanted, outcome: waits.Outcome) -> None:
+        """The scenario's DNS convergence per family: pods Ready -> the first of the consecutive correct
+        answers of its first DNS expectation of that family (once per scenario and family)."""
+        family = next((f for f, rdtype in RDTYPE.items() if any(e.rdtype == rdtype for e in wanted)), None)
+        done = self.state.setdefault("dns_converged", set())
+        if self.ready_at is None or family is None or family in done or outcome.first_ok_s is None:
+            return
+        done.add(family)
+        self.metric("dns_convergence_s", round(outcome.started_at + outcome.first_ok_s - self.ready_at, 3))
 
     def poll_dns(self, statement: str, attempt, timeout: str = "dns", consecutive: int | None = None):
         """waits.poll for DNS: attempt() -> (ok, observation, answers). Returns (outcome, cause): when

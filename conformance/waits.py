@@ -41,6 +41,8 @@ class Outcome:
     elapsed_s: float
     attempts: int
     gave_up: bool = False   # stopped before the deadline because give_up() said waiting is pointless
+    started_at: float = 0.0          # time.monotonic() when the wait began
+    first_ok_s: float | None = None  # seconds from the start to the first success of the final streak
 
 
 def poll(name: str, attempt, consecutive: int | None = None, interval_s: float = POLL_INTERVAL_S,
@@ -53,13 +55,16 @@ def poll(name: str, attempt, consecutive: int | None = None, interval_s: float =
     start = time.monotonic()
     end = start + deadline_s(name)
     streak = attempts = 0
-    last = None
+    last = streak_start = None
     while True:
         attempts += 1
+        before = time.monotonic()
         ok, last = attempt()
         streak = streak + 1 if ok else 0
+        if streak == 1:
+            streak_start = before - start
         if streak >= need:
-            return Outcome(True, last, time.monotonic() - start, attempts)
+            return Outcome(True, last, time.monotonic() - start, attempts, started_at=start, first_ok_s=streak_start)
         if not ok and give_up is not None and give_up(last, time.monotonic() - start):
             return Outcome(False, last, time.monotonic() - start, attempts, gave_up=True)
         if time.monotonic() + interval_s > end:

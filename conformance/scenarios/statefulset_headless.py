@@ -106,7 +106,7 @@ def stable_identity(ctx, family):
     converged = ctx.expect_dns("after deletion, web-0's name resolves to the replacement pod's IP",
                                [Expectation(name, RDTYPE[family], frozenset(new_ips), "exact")], consecutive=1)
     # Endpoint change -> DNS answer change, measured from the moment the replacement was Ready.
-    ctx.metric("dns_convergence_s", converged.elapsed_s)
+    ctx.metric("dns_convergence_s", round(converged.elapsed_s, 3))
     # Second signal, needed when the IP was reused: what the name resolves to answers as the new pod.
     resolved = sorted(dnswire.rrset_values(ctx.ask_once(name, RDTYPE[family], tcp=True).message, name, RDTYPE[family]))
     replies = ctx.client.http_get([a.url(ip, 8080, "/shell?cmd=echo%20%24POD_UID") for ip in resolved])
