@@ -26,6 +26,7 @@ class ScenarioContext:
     zone: str                                 # learned from the client pod's search list, never assumed
     inspector: Callable | None = None         # () -> Inspector, or skips "blocked by environment"
     attach: Callable = lambda name, content: None   # evidence sink of the running test
+    attached: set = field(default_factory=set)      # evidence names the running test attached so far
     metric: Callable = lambda name, value: None
     troubled: Callable = lambda: None         # a check failed or was blocked: keep a logs bundle
     state: dict = field(default_factory=dict)  # facts a setup hook learned (e.g. slice addresses)

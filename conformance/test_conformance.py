@@ -34,6 +34,9 @@ def _scenario_class(scenario):
             # Every FAIL carries its statement with expected vs observed, whatever else it attached.
             scenario_context.attach("failure", {"statement": failure.statement, "expected": failure.expected,
                                                 "observed": failure.observed})
+            if "expected" not in scenario_context.attached:     # DNS checks attach richer ones
+                scenario_context.attach("expected", failure.expected)
+                scenario_context.attach("observed", failure.observed)
             scenario_context.troubled()
             raise
         except pytest.skip.Exception as skip:

@@ -28,10 +28,6 @@ def in_node(node: Node | None, argv: list[str]) -> list[str]:
     return [shutil.which("nsenter") or "nsenter", f"--net=/run/netns/{node.netns}", "--", *argv]
 
 
-def _files(node: Node | None) -> paths.NodeFiles:
-    return paths.node_files(0, "") if node is None else paths.node_files(node.index, node.name)
-
-
 def _pki(name: str) -> str:
     return str(paths.PKI / name)
 
@@ -97,7 +93,7 @@ def kube_scheduler(bins: Path) -> list[str]:
 
 def kubelet(bins: Path, topology: Topology, node: Node | None = None) -> list[str]:
     node = node or topology.node_list[0]
-    files = _files(node)
+    files = paths.for_node(node)
     return in_node(node, [str(bins / "kubelet"),
                           f"--config={files.config / 'kubelet.yaml'}",
                           f"--kubeconfig={files.config / 'kubelet.kubeconfig'}",
@@ -109,5 +105,5 @@ def kubelet(bins: Path, topology: Topology, node: Node | None = None) -> list[st
 
 
 def kube_proxy(bins: Path, node: Node | None = None) -> list[str]:
-    files = _files(node)
+    files = paths.for_node(node)
     return in_node(node, [str(bins / "kube-proxy"), f"--config={files.config / 'kube-proxy.yaml'}", "--v=1"])

@@ -33,12 +33,8 @@ def kubeconfig(path: Path, topology: Topology, client: str) -> Path:
     return path
 
 
-def _files(node: Node | None) -> paths.NodeFiles:
-    return paths.node_files(0, "") if node is None else paths.node_files(node.index, node.name)
-
-
 def containerd_config(node: Node | None = None) -> Path:
-    files = _files(node)
+    files = paths.for_node(node)
     text = Template((TEMPLATES / "containerd.toml").read_text()).substitute(
         root=files.containerd_root, state=files.containerd_state, socket=files.containerd_sock,
         pause_image=versions.IMAGES["pause"], cni_bin_dir=CNI_BIN_DIR, cni_conf_dir=files.cni_conf_dir)
@@ -50,7 +46,7 @@ def containerd_config(node: Node | None = None) -> Path:
 
 def cni_conflist(topology: Topology, node: Node | None = None) -> Path:
     node = node or topology.node_list[0]
-    files = _files(node)
+    files = paths.for_node(node)
     ranges = [[{"subnet": r}] for r in node.pod_ranges]
     doc = {
         "cniVersion": "0.4.0", "name": CNI_NETWORK,
@@ -80,7 +76,7 @@ def resolv_conf() -> Path:
 
 def kubelet_config(topology: Topology, node: Node | None = None) -> Path:
     node = node or topology.node_list[0]
-    files = _files(node)
+    files = paths.for_node(node)
     doc = {
         "apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration",
         "cgroupDriver": "cgroupfs",          # no systemd on these machines; cgroup v1 (hybrid)
@@ -118,7 +114,7 @@ def kubelet_config(topology: Topology, node: Node | None = None) -> Path:
 
 def kube_proxy_config(topology: Topology, mode: str, node: Node | None = None) -> Path:
     node = node or topology.node_list[0]
-    files = _files(node)
+    files = paths.for_node(node)
     doc = {
         "apiVersion": "kubeproxy.config.k8s.io/v1alpha1", "kind": "KubeProxyConfiguration",
         "mode": mode,

@@ -54,7 +54,7 @@ def down(say=print) -> None:
     for name in CONTROL_PLANE:
         processes.stop(name)
     for node in node_list:
-        _remove_containers(node.component("containerd"), paths.node_files(node.index, node.name).containerd_sock)
+        _remove_containers(node.component("containerd"), paths.for_node(node).containerd_sock)
         processes.stop(node.component("containerd"))
     # Shims and containers outlive containerd; anything still naming our paths is ours.
     processes.kill_matching(str(paths.RUN))

@@ -67,3 +67,8 @@ def node_files(index: int, name: str) -> NodeFiles:
     if index == 0:
         return NodeFiles(STATE, RUN, CONFIG)
     return NodeFiles(STATE / "nodes" / name, RUN / "nodes" / name, STATE / "nodes" / name / "config")
+
+
+def for_node(node) -> NodeFiles:
+    """The files of a topology.Node; None means node 0."""
+    return node_files(0, "") if node is None else node_files(node.index, node.name)

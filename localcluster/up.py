@@ -94,7 +94,7 @@ def _start_control_plane(bins, topology: Topology, say) -> tuple[list[str], list
 
 def _prepare_worker(topology: Topology, node: Node, archives: list[Path], started: list[str]) -> None:
     """A further node's namespace, cgroup root and containerd with the images (before its kubelet)."""
-    files = paths.node_files(node.index, node.name)
+    files = paths.for_node(node)
     try:
         nodes.setup(topology, node)
     except RuntimeError as err:
@@ -114,7 +114,10 @@ def _start_nodes(bins, topology: Topology, archives: list[Path], started: list[s
         with ThreadPoolExecutor(max_workers=len(workers)) as pool:
             for future in [pool.submit(_prepare_worker, topology, n, archives, started) for n in workers]:
                 future.result()
-        nodes.routes(topology)
+        try:
+            nodes.routes(topology)
+        except RuntimeError as err:
+            raise ClusterError(f"routes between the nodes' pod ranges: {err}", EXIT_COMPONENT) from None
     for node in topology.node_list:
         for daemon, argv in (("kubelet", components.kubelet(bins, topology, node)),
                              ("kube-proxy", components.kube_proxy(bins, node))):
@@ -128,7 +131,7 @@ def _start_nodes(bins, topology: Topology, archives: list[Path], started: list[s
 
 def _node_configs(topology: Topology, proxy_mode: str) -> None:
     for node in topology.node_list:
-        files = paths.node_files(node.index, node.name)
+        files = paths.for_node(node)
         for d in (files.config, files.kubelet_root):
             d.mkdir(parents=True, exist_ok=True)
         configs.kubeconfig(files.config / "kubelet.kubeconfig", topology, pki.kubelet_client(node.name))

@@ -57,11 +57,15 @@ def skip_reason(longrepr) -> str:
     return text.removeprefix("Skipped: ").strip()
 
 
+_CHECK_FAILED = re.compile(r"^(?:\w+\.)*CheckFailed: ")
+
+
 def failure_summary(report) -> str:
     crash = getattr(report.longrepr, "reprcrash", None)
     message = getattr(crash, "message", None)
     if message:
-        return one_line(message)
+        # A failed statement reads as the statement, not as a Python class path.
+        return one_line(_CHECK_FAILED.sub("", message))
     text = getattr(report, "longreprtext", "") or str(report.longrepr or "")
     # Without a crash entry the last line is the most specific ("E   AssertionError...").
     lines = [line.strip() for line in text.splitlines() if line.strip()]
