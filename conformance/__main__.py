@@ -71,8 +71,18 @@ def run(pytest_args: list[str]) -> int:
     # Only a run that reached a verdict (0 conformant, 1 non-conformant, 8 incomplete) has results to render.
     if code in (0, 1, 8) and results.is_dir() and any(results.iterdir()):
         subprocess.run([sys.executable, "-m", "svc_conformance.reports", "allure", "--results",
-                        str(results), "--out", report_dir])
+                        str(results), "--out", report_dir, *_previous_history(pytest_args)])
     return code
+
+
+def _previous_history(pytest_args: list[str]) -> list[str]:
+    """With --previous-results old/conformance.json, old/allure-history.jsonl continues the Allure history."""
+    for i, arg in enumerate(pytest_args):
+        if arg.startswith("--previous-results"):
+            value = arg.split("=", 1)[1] if "=" in arg else (pytest_args[i + 1] if i + 1 < len(pytest_args) else "")
+            history = Path(value).with_name("allure-history.jsonl")
+            return ["--history", str(history)] if value and history.is_file() else []
+    return []
 
 
 def cleanup(args) -> int:

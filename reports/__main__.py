@@ -17,7 +17,8 @@ def _allure(args) -> int:
     out_dir = Path(args.out)
     results = Path(args.results) if args.results else out_dir / "allure-results"
     try:
-        multi, single = generate_allure_html(results, out_dir, install=not args.no_install)
+        multi, single = generate_allure_html(results, out_dir, install=not args.no_install,
+                                             previous_history=Path(args.history) if args.history else None)
     except AllureError as exc:
         print(f"reports allure: {exc}", file=sys.stderr)
         return 1
@@ -71,6 +72,8 @@ def main(argv: list[str] | None = None, prog: str = "python -m svc_conformance.r
     allure.add_argument("--results", help="allure-results directory (default <out>/allure-results)")
     allure.add_argument("--out", default=str(DEFAULT_OUT), help=f"output directory (default {DEFAULT_OUT})")
     allure.add_argument("--no-install", action="store_true", help="fail instead of running `npm ci` when missing")
+    allure.add_argument("--history", metavar="JSONL", help="a previous run's allure-history.jsonl: the report "
+                        "then shows history and trend (each run keeps <out>/allure-history.jsonl)")
     allure.set_defaults(run=_allure)
 
     summary = commands.add_parser("summary", help="re-render summary.html from conformance.json")

@@ -70,8 +70,9 @@ def ensure_cli(install: bool = True) -> Path:
     return ALLURE_BIN
 
 
-def _run_generate(cli: Path, results_dir: Path, out_dir: Path, single_file: bool) -> Path:
-    config = {"name": REPORT_NAME,
+def _run_generate(cli: Path, results_dir: Path, out_dir: Path, single_file: bool, history: Path) -> Path:
+    # historyPath: Allure appends this run to that file and draws history and trend from what it holds.
+    config = {"name": REPORT_NAME, "historyPath": str(history),
               "plugins": {"awesome": {"options": {"singleFile": single_file, "reportName": REPORT_NAME,
                                                   "groupBy": list(TREE_LEVELS)}}}}
     with tempfile.TemporaryDirectory(prefix="allurerc-") as tmp:
@@ -99,18 +100,34 @@ def has_results(results_dir: Path) -> bool:
     return results_dir.is_dir() and any(results_dir.glob("*-result.json"))
 
 
-def generate_allure_html(results_dir: Path, out_dir: Path, install: bool = True) -> tuple[Path, Path]:
-    """Build ``out_dir/allure/index.html`` and ``out_dir/allure-single.html``; raise AllureError on failure."""
+HISTORY_FILE = "allure-history.jsonl"
+
+
+def generate_allure_html(results_dir: Path, out_dir: Path, install: bool = True,
+                         previous_history: Path | None = None) -> tuple[Path, Path]:
+    """Build ``out_dir/allure/index.html`` and ``out_dir/allure-single.html``; raise AllureError on failure.
+
+    ``out_dir/allure-history.jsonl`` keeps the runs' history: it starts from ``previous_history`` (a
+    previous run's file) when given, and this run is appended once (the single file reads a copy)."""
     results_dir, out_dir = Path(results_dir).resolve(), Path(out_dir).resolve()
+    history = out_dir / HISTORY_FILE
+    if previous_history is not None and Path(previous_history).resolve() != history:
+        if not Path(previous_history).is_file():
+            raise AllureError(f"no Allure history at {previous_history}")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(previous_history, history)
     if not has_results(results_dir):
         raise AllureError(f"no Allure results in {results_dir} (run pytest with --report-dir first)")
     cli = ensure_cli(install)
     multi_dir = out_dir / "allure"
     shutil.rmtree(multi_dir, ignore_errors=True)
-    multi_index = _run_generate(cli, results_dir, multi_dir, single_file=False)
+    before = history.read_bytes() if history.exists() else b""
+    multi_index = _run_generate(cli, results_dir, multi_dir, single_file=False, history=history)
     make_offline(multi_index)
     with tempfile.TemporaryDirectory(prefix="allure-single-") as tmp:
-        single_index = _run_generate(cli, results_dir, Path(tmp), single_file=True)
+        Path(tmp, HISTORY_FILE).write_bytes(before)
+        single_index = _run_generate(cli, results_dir, Path(tmp, "report"), single_file=True,
+                                     history=Path(tmp, HISTORY_FILE))
         make_offline(single_index)
         single = out_dir / "allure-single.html"
         shutil.move(single_index, single)

@@ -106,3 +106,15 @@ def test_single_file_screenshot_is_not_blank(tmp_path, report):
 
 def test_served_multi_file_report_renders_both_results_without_console_errors(tmp_path, served_report):
     assert_rendered_results(run_chromium(tmp_path, served_report + "index.html", RENDER, "--dump-dom"))
+
+
+def test_each_run_appends_once_to_its_history_and_a_previous_history_continues(tmp_path, report):
+    out = report[0].parent.parent
+    first = (out / allure_html.HISTORY_FILE).read_text().splitlines()
+    assert len(first) == 1, first             # the multi-file and single-file reports add this run once
+    later = tmp_path / "later"
+    allure_html.generate_allure_html(out / "allure-results", later, previous_history=out / allure_html.HISTORY_FILE)
+    lines = (later / allure_html.HISTORY_FILE).read_text().splitlines()
+    assert len(lines) == 2 and lines[0] == first[0], lines
+    with pytest.raises(allure_html.AllureError, match="no Allure history"):
+        allure_html.generate_allure_html(out / "allure-results", tmp_path / "x", previous_history=tmp_path / "none")

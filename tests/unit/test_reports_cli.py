@@ -70,3 +70,16 @@ def test_allure_html_is_generated_offline(tmp_path):
         assert "googletagmanager" not in html and not allure_html._REMOTE_ASSET.search(html)
     assert single.stat().st_size > 100_000  # the app and the data are inlined
     assert not list(REPO_ROOT.glob("allure-report*")), "the CLI must not write into the repository"
+
+
+def test_run_continues_the_allure_history_of_the_previous_results(tmp_path):
+    from svc_conformance.__main__ import _previous_history
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "conformance.json").write_text("{}")
+    assert _previous_history(["--previous-results", str(old / "conformance.json")]) == []   # no history there
+    (old / "allure-history.jsonl").write_text("{}\n")
+    want = ["--history", str(old / "allure-history.jsonl")]
+    assert _previous_history(["-k", "x", "--previous-results", str(old / "conformance.json")]) == want
+    assert _previous_history([f"--previous-results={old / 'conformance.json'}"]) == want
+    assert _previous_history(["-k", "x"]) == []
