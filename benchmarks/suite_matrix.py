@@ -2,8 +2,11 @@
 
     python benchmarks/suite_matrix.py [--workers 2] [--out reports/out/benchmark.json]
 
-Records total wall time, per-scenario time (sum of its checks, plus deploy) and the DNS convergence
-metrics the suite measured (endpoint change -> DNS answer change). Speed goals live here, not in tests.
+Records total wall time, per-scenario time (sum of its checks, plus deploy), where the time went
+(the `phase_s` metrics every process records, summed over workers: pod start, exec round trips, DNS
+batches, inspector start and dumps, sleeps between poll attempts, namespace deletion) and the DNS
+convergence metrics the suite measured (pods Ready -> consistent answer). Speed goals live here, not in
+tests.
 """
 
 import argparse
@@ -14,6 +17,8 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+
+from svc_conformance import phases
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,11 +42,22 @@ def main() -> int:
         "wall_s": round(wall, 1), "summary": doc.get("summary"),
         "per_scenario_s": {k: round(v, 1) for k, v in sorted(per_scenario.items(), key=lambda kv: -kv[1])},
         "dns_convergence_s": [m["value"] for m in doc.get("metrics", []) if m["name"] == "dns_convergence_s"],
+        "phases": phases.combine(doc.get("metrics", [])),
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
+    print(phase_table(result["phases"], result["wall_s"], int(args.workers) if args.workers.isdigit() else 1))
     return code
+
+
+def phase_table(found: dict, wall_s: float, workers: int) -> str:
+    """Phases (summed over workers) beside the wall time x workers they could have filled."""
+    lines = [f"{'phase':<20}{'count':>7}{'seconds':>10}{'share':>8}  (of {wall_s:.0f} s wall x {workers} workers)"]
+    for name, entry in found.items():
+        share = entry["seconds"] / (wall_s * max(workers, 1)) if wall_s else 0
+        lines.append(f"{name:<20}{entry['count']:>7}{entry['seconds']:>10.1f}{share:>8.0%}  {phases.PHASES.get(name, '')}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

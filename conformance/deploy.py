@@ -1,6 +1,6 @@
 """Deploying a scenario: its namespace, client pod, manifests; then waiting until it is ready."""
 
-from svc_conformance import kube, manifests, waits
+from svc_conformance import kube, manifests, phases, waits
 from svc_conformance.outcomes import CheckFailed
 
 EXPECT_READY = "svc-conformance.io/expect-ready"
@@ -8,6 +8,11 @@ IMAGE_ERRORS = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImag
 
 
 def apply(cluster: kube.Cluster, namespace: str, docs: list[dict]) -> None:
+    with phases.phase("apply"):
+        _apply(cluster, namespace, docs)
+
+
+def _apply(cluster: kube.Cluster, namespace: str, docs: list[dict]) -> None:
     for doc in docs:
         try:
             kube.create_object(cluster, doc, namespace)
@@ -64,7 +69,8 @@ def wait_ready(cluster: kube.Cluster, namespace: str) -> float:
                                   "--list-images lists them)", kube.EXIT_IMAGE)
         pending = _not_ready(cluster, namespace)
         return not pending, pending
-    outcome = waits.poll("pods-ready", attempt)
+    with phases.phase("pods-ready"):
+        outcome = waits.poll("pods-ready", attempt)
     if not outcome.ok:
         events = cluster.core.list_namespaced_event(namespace).items[-10:]
         raise CheckFailed(f"scenario pods in {namespace} become Ready", "all workloads ready",

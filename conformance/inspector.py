@@ -7,7 +7,7 @@ that forbid privileged pods the PROXY checks report "blocked by environment".
 import ipaddress
 from dataclasses import dataclass, field
 
-from svc_conformance import kube, proxyrules
+from svc_conformance import kube, phases, proxyrules
 
 # Only sh builtins and the dump tools: the real kube-proxy image (distroless-iptables) has a shell,
 # iptables/nft/conntrack and almost nothing else (no cat, tr, head, mktemp). Each tool's own exit
@@ -169,4 +169,5 @@ class Inspector:
         raise InspectionBlocked(f"the node inspector on {node} could not read kube-proxy state: {'; '.join(why)}")
 
     def dump(self) -> list[NodeState]:
-        return [self.dump_node(node, pod) for node, pod in sorted(self.pods.items())]
+        with phases.phase("inspector-dump"):
+            return [self.dump_node(node, pod) for node, pod in sorted(self.pods.items())]

@@ -10,6 +10,8 @@ from kubernetes.client.rest import ApiException
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.stream import stream
 
+from svc_conformance import phases
+
 LOCAL_CLUSTER_KUBECONFIG = Path("/var/lib/localcluster/admin.kubeconfig")
 
 # Distinct exit statuses for bad input (documented in README).
@@ -128,6 +130,11 @@ class ExecResult:
 def exec_with_status(cluster: Cluster, namespace: str, pod: str, argv: list[str],
                      timeout_s: float = 30.0) -> ExecResult:
     """Run argv in the pod; its exit status (from the exec error channel), stdout and stderr."""
+    with phases.phase("exec"):
+        return _exec_with_status(cluster, namespace, pod, argv, timeout_s)
+
+
+def _exec_with_status(cluster, namespace, pod, argv, timeout_s) -> ExecResult:
     ws = stream(client.CoreV1Api(cluster.api).connect_get_namespaced_pod_exec, pod, namespace,
                 command=argv, stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)
     try:
@@ -145,6 +152,11 @@ def exec_with_status(cluster: Cluster, namespace: str, pod: str, argv: list[str]
 
 def exec_in_pod(cluster: Cluster, namespace: str, pod: str, argv: list[str], timeout_s: float = 30.0) -> str:
     """Run argv in the pod; return its stdout (stderr kept apart so it cannot corrupt relayed data)."""
+    with phases.phase("exec"):
+        return _exec_in_pod(cluster, namespace, pod, argv, timeout_s)
+
+
+def _exec_in_pod(cluster, namespace, pod, argv, timeout_s) -> str:
     ws = stream(client.CoreV1Api(cluster.api).connect_get_namespaced_pod_exec, pod, namespace,
                 command=argv, stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)
     try:

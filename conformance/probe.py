@@ -3,7 +3,7 @@
 import shlex
 from dataclasses import dataclass
 
-from svc_conformance import dnswire, kube
+from svc_conformance import dnswire, kube, phases
 
 DNS_TIMEOUT_S = 1          # nc idle timeout per batch; answers come in milliseconds
 HTTP_TIMEOUT_S = 3
@@ -27,7 +27,8 @@ class ClientPod:
 
     def ask(self, questions: list[dnswire.Question]) -> list[dnswire.Answer]:
         """Send every question through the pod's configured resolver, all at once."""
-        out = self.run(dnswire.build_batch_command(questions, None, DNS_TIMEOUT_S), timeout_s=30)
+        with phases.phase("dns-batch"):
+            out = self.run(dnswire.build_batch_command(questions, None, DNS_TIMEOUT_S), timeout_s=30)
         return dnswire.parse_batch_output(out, questions)
 
     def resolv_conf(self) -> str:
@@ -43,7 +44,8 @@ class ClientPod:
         script += ["wait", f"for i in {' '.join(map(str, range(len(urls))))}; do "
                    'printf "%s\\t%s\\t%s\\n" "$i" "$(cat $T/$i)" "$(tr "\\n\\t" "  " <$T/$i.err)"; done',
                    'rm -rf "$T"']
-        out = self.run(["/bin/sh", "-c", "\n".join(script)], timeout_s=HTTP_TIMEOUT_S * 4 + 30)
+        with phases.phase("http-batch"):
+            out = self.run(["/bin/sh", "-c", "\n".join(script)], timeout_s=HTTP_TIMEOUT_S * 4 + 30)
         replies = {}
         for line in out.splitlines():
             parts = line.split("\t")
@@ -57,7 +59,8 @@ class ClientPod:
         """'open', 'refused' or 'timeout' (what nc reports), for PROXY-03 style checks."""
         script = (f'NC=/usr/bin/nc; [ -x $NC ] || NC=nc; $NC -z -v -w {timeout_s} {shlex.quote(host)} {port} '
                   '2>&1; echo "rc=$?"')
-        out = self.run(["/bin/sh", "-c", script], timeout_s=timeout_s + 20).lower()
+        with phases.phase("tcp-connect"):
+            out = self.run(["/bin/sh", "-c", script], timeout_s=timeout_s + 20).lower()
         if "rc=0" in out:
             return "open"
         if "refused" in out:

@@ -29,10 +29,11 @@ class Scenario:
     slow: bool = False
     seeds: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
+    copy_of: str = ""                         # a benchmark copy (SVC_CONFORMANCE_SCENARIO_COPIES) of this one
 
     @property
     def manifest(self) -> str:
-        return self.name
+        return self.copy_of or self.name
 
 
 def check(check_id: str, per_family: bool = False, feature: str = "") -> Callable:

@@ -6,6 +6,8 @@ Each timeout has a documented maximum; `--timeout-scale` multiplies them all for
 import time
 from dataclasses import dataclass
 
+from svc_conformance import phases
+
 # name -> seconds (maximum the suite waits for that kind of convergence at scale 1.0)
 TIMEOUTS = {
     "namespace-ready": 30,      # namespace created and its default ServiceAccount present
@@ -70,3 +72,5 @@ def poll(name: str, attempt, consecutive: int | None = None, interval_s: float =
         if time.monotonic() + interval_s > end:
             return Outcome(False, last, time.monotonic() - start, attempts)
         time.sleep(interval_s)
+        phases.add("poll-sleep", interval_s)
+        phases.add(f"poll-sleep {name}", interval_s)

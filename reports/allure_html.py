@@ -21,6 +21,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from svc_conformance.reports import catalogue_html
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 ALLURE_BIN = PACKAGE_DIR / "node_modules" / ".bin" / "allure"
 REPORT_NAME = "Service conformance"
@@ -124,6 +126,9 @@ def generate_allure_html(results_dir: Path, out_dir: Path, install: bool = True,
     before = history.read_bytes() if history.exists() else b""
     multi_index = _run_generate(cli, results_dir, multi_dir, single_file=False, history=history)
     make_offline(multi_index)
+    # Each check's "statement" link is relative (catalogue.html#ID): the multi-file report gets its own copy.
+    (multi_dir / catalogue_html.FILE_NAME).write_text(catalogue_html.render_catalogue(), encoding="utf-8")
+    (out_dir / catalogue_html.FILE_NAME).write_text(catalogue_html.render_catalogue(), encoding="utf-8")
     with tempfile.TemporaryDirectory(prefix="allure-single-") as tmp:
         Path(tmp, HISTORY_FILE).write_bytes(before)
         single_index = _run_generate(cli, results_dir, Path(tmp, "report"), single_file=True,

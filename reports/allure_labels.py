@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import allure
 
+from svc_conformance.reports import catalogue_html
+
 
 def allure_active(config) -> bool:
     return bool(getattr(config.option, "allure_report_dir", None))
@@ -33,6 +35,7 @@ def label_item(props: dict, blocked: bool = False) -> None:
         allure.dynamic.title(f"{check}{family}: {props['statement']}")
         allure.dynamic.description(f"**{check}** ({level}): {props['statement']}\n\nscenario "
                                    f"`{props.get('scenario', '-')}`, family `{props.get('ip_family', '-')}`")
+    allure.dynamic.link(catalogue_html.link(check), name=f"{check} in the check catalogue")
     allure.dynamic.label("check", check)
     allure.dynamic.label("level", level)
     allure.dynamic.severity(allure.severity_level.CRITICAL if level == "core" else allure.severity_level.NORMAL)

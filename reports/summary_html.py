@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from html import escape
 
+from svc_conformance.reports import catalogue_html
 from svc_conformance.reports.diff import compare_runs
 from svc_conformance.reports.document import check_sort_key, count_outcomes, document_verdict, roll_up_profiles
 from svc_conformance.reports.svg_plot import convergence_plot
@@ -121,7 +122,8 @@ def _matrix(results: list[dict]) -> str:
     head = (f'<tr><th colspan="{row_heads}"></th>'
             + "".join(f'<th colspan="{span}">{_text(area)}</th>' for area, span in areas) + "</tr>"
             + f'<tr><th>scenario</th>{"<th>family</th>" if per_family else ""}'
-            + "".join(f'<th class="check{" ext" if c in extended else ""}">{_text(c)}</th>' for c in checks)
+            + "".join(f'<th class="check{" ext" if c in extended else ""}"><a class="statement" '
+                      f'href="{catalogue_html.link(c)}">{_text(c)}</a></th>' for c in checks)
             + "</tr>")
     body = []
     for row in sorted(grid):

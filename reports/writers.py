@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from svc_conformance.reports import catalogue_html
 from svc_conformance.reports.junit import render_junit
 from svc_conformance.reports.summary_html import render_summary
 
@@ -34,6 +35,7 @@ def write_outputs(doc: dict, report_dir: Path, previous: dict | None = None) -> 
         "conformance.json": json.dumps(doc, indent=2, ensure_ascii=False) + "\n",
         "conformance.yaml": yaml.safe_dump(doc, sort_keys=False, allow_unicode=True),
         "junit.xml": render_junit(doc),
+        catalogue_html.FILE_NAME: catalogue_html.render_catalogue(),   # the target of "statement" links
     }
     written = []
     for name, text in outputs.items():

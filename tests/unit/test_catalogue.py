@@ -109,3 +109,13 @@ def test_feature_rules_are_enforced_on_load(tmp_path):
     bad.write_text("checks:\n  - {id: DNS-01, level: core, area: DNS, feature: Foo, title: x}\n")
     with pytest.raises(ValueError, match="names no feature"):
         catalogue.load(bad)
+
+
+def test_catalogue_page_has_one_anchor_per_check():
+    import html
+    from svc_conformance.reports import catalogue_html
+    page = catalogue_html.render_catalogue()
+    for check in catalogue.load().values():
+        assert page.count(f'<tr id="{check.id}" class="{check.level}">') == 1
+        assert html.escape(check.title) in page
+    assert catalogue_html.link("PROXY-01") == "catalogue.html#PROXY-01"

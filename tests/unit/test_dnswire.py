@@ -216,7 +216,8 @@ def test_build_batch_command_shape():
     script = argv[2]
     assert "R=10.96.0.10\n" in script
     assert "\"$NC\" -u -w 3" in script and "\"$NC\" -v -w 3" in script
-    assert script.count(" &\n") == 2 and "\nwait\n" in script  # concurrent, one wait
+    assert script.count("\nask ") == 2 and script.count(" &\nask ") == 1 and "&\nwait\n" in script  # concurrent
+    assert 'kill "$P"' in script      # a UDP job stops nc once its one datagram is there
     assert "resolv.conf" not in script
 
 
@@ -445,7 +446,7 @@ def test_script_live_ipv4_concurrent():
         server.close()
     assert proc.returncode == 0, proc.stderr
     check_live(dnswire.parse_batch_output(proc.stdout, qs))
-    # 10 questions, each waits out a 1 s idle timeout: concurrent means ~1 s, not ~10 s
+    # 10 questions, concurrent; TCP ones and the silent one wait out the 1 s idle timeout: ~1 s, not ~10 s
     assert elapsed < 4, f"batch took {elapsed:.1f}s: questions did not run concurrently"
     assert {(n, t, tcp) for n, t, tcp in server.queries} >= {
         ("big-hl.ns1.svc.cluster.local.", "A", False), ("big-hl.ns1.svc.cluster.local.", "A", True)}

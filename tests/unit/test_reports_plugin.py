@@ -240,6 +240,10 @@ def test_allure_results_labels_and_evidence(sample_suite, monkeypatch):
     assert (labels["parentSuite"], labels["suite"], labels["subSuite"]) == (["DNS"], ["clusterip"], ["DNS-03"])
     assert allure_results["test_fails"]["name"] == "DNS-03 [ipv6]: A record = the ClusterIP"
     assert labels["severity"] == ["critical"]
+    # The statement link opens the report dir's catalogue page at the check's anchor.
+    assert allure_results["test_fails"]["links"] == [
+        {"type": "link", "url": "catalogue.html#DNS-03", "name": "DNS-03 in the check catalogue"}]
+    assert 'id="DNS-03"' in (out / "catalogue.html").read_text()
     attachments = {a["name"] for a in allure_results["test_fails"].get("attachments", [])}
     assert {"expected", "observed"} <= attachments
     assert "check" not in {label["name"] for label in allure_results["test_not_a_check"]["labels"]}
