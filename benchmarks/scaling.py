@@ -3,7 +3,7 @@
     python benchmarks/scaling.py [--copies 1,2,4] [--nodes 1,3] [--workers 2] [--out reports/out/scaling.json]
 
 For each node count it (re)creates the local cluster with `python -m localcluster up --nodes N`
-(proxy mode and IP family from LOCALCLUSTER_* as usual), then runs the core matrix with k copies of
+(proxy mode and IP family from LOCALCLUSTER_* as usual), then runs the full matrix with k copies of
 every scenario (SVC_CONFORMANCE_SCENARIO_COPIES=k: each copy in its own namespaces) and records wall
 time, items, the verdict, and the peak memory of the suite (its whole process tree: the command, pytest
 and its workers) and of the cluster (components, shims, pods), sampled every second. The cluster is left
@@ -86,7 +86,7 @@ def run_matrix(nodes: int, copies: int, workers: str) -> dict:
     sampler = PeakSampler(token, nodes)
     sampler.start()
     start = time.monotonic()
-    code = subprocess.run([sys.executable, "-m", "svc_conformance", "run", "-m", "core", "-q", "-n", workers,
+    code = subprocess.run([sys.executable, "-m", "svc_conformance", "run", "-q", "-n", workers,
                            "--dist", "loadscope", "--report-dir", str(report_dir), "--no-allure-results"],
                           env=env, cwd=ROOT, stdout=subprocess.DEVNULL).returncode
     wall = time.monotonic() - start

@@ -6,7 +6,7 @@ their positive control in the same call.
 
 import ipaddress
 
-from svc_conformance import dnswire, waits
+from svc_conformance import dnswire, proxy_health, waits
 from svc_conformance.context import RDTYPE, ScenarioContext, family_of
 from svc_conformance.outcomes import CheckFailed, blocked, not_supported
 from svc_conformance.probe import url
@@ -121,23 +121,45 @@ def _inspect(ctx: ScenarioContext):
 
 
 def proxy_forwarding_present(ctx: ScenarioContext, service: str) -> None:
-    """Every ClusterIP of every family has the mode's forwarding artifact on every node."""
+    """Every ClusterIP of every family has the mode's forwarding artifact on every node. A node that
+    is established to program nothing for the run (proxy_health) is confirmed briefly, not waited out."""
+    statement = f"ClusterIP {ctx.namespace}/{service}: kube-proxy forwards every ClusterIP on every node"
+    quiet: dict[str, set] = {}      # "nodes": nodes whose every dump in this wait named nothing of the run
+
     def attempt():
         states = _inspect(ctx)
+        now_quiet = proxy_health.observe(states, ctx.run_marker)
+        quiet["nodes"] = now_quiet & quiet.get("nodes", now_quiet)
         ips = ctx.cluster_ips(service)
         found = {s.node: {ip: s.forwarding(ctx.namespace, service, ip) for ip in ips} for s in states}
         return bool(ips) and all(all(per_ip.values()) for per_ip in found.values()), (states, ips, found)
-    outcome = waits.poll("proxy-rules", attempt)
+
+    def give_up(observation, elapsed_s):
+        missing_nodes = _missing_nodes(observation[2])
+        return missing_nodes <= quiet.get("nodes", set()) and proxy_health.may_give_up(missing_nodes, elapsed_s)
+
+    outcome = waits.poll("proxy-rules", attempt, give_up=give_up)
     states, ips, found = outcome.last
+    cause = ""
+    if not outcome.ok and not outcome.gave_up:
+        for node in _missing_nodes(found) & quiet.get("nodes", set()):
+            proxy_health.establish(node, statement, outcome)
+    elif outcome.gave_up:
+        silences = [proxy_health.describe(proxy_health.established(n)) for n in sorted(_missing_nodes(found))]
+        ctx.attach("shared dependency", "\n".join(silences))
+        cause = f" (not waited out: {'; '.join(silences)})"
     ctx.attach("forwarding rules per node and ClusterIP", found)
     ctx.attach("proxy modes", {s.node: s.mode for s in states})
     missing = [f"{node}: {ip}" for node, per_ip in found.items() for ip, lines in per_ip.items() if not lines]
     if missing or not ips:
         others = {s.node: s.artifacts(ctx.namespace, service)[:5] for s in states}
         ctx.attach("other rules naming the service", others)
-        raise CheckFailed(f"ClusterIP {ctx.namespace}/{service}: kube-proxy forwards every ClusterIP on every node",
-                          f"the mode's forwarding rule for each of {ips} on each of {sorted(found)}",
-                          f"missing on {missing or 'every node (no ClusterIP)'}; rules naming it: {others}")
+        raise CheckFailed(statement, f"the mode's forwarding rule for each of {ips} on each of {sorted(found)}",
+                          f"missing on {missing or 'every node (no ClusterIP)'}; rules naming it: {others}{cause}")
+
+
+def _missing_nodes(found: dict) -> set[str]:
+    return {node for node, per_ip in found.items() if not all(per_ip.values())}
 
 
 def proxy_artifacts_absent(ctx: ScenarioContext, headless: str, control: str, selector: str) -> None:
@@ -197,12 +219,14 @@ def vip_spreads(ctx: ScenarioContext, service: str, selector: str, family: str, 
     backends = {p.spec.hostname or p.metadata.name for p in ctx.pods(selector)}
     requests = max(per_backend * len(backends), 10)
 
+    statement = f"VIP {ips[0]}:{port} spreads across all ready backends"
+
     def attempt():
         replies = ctx.client.http_get([url(ips[0], port)] * requests)
         seen = {r.body for r in replies if r.body}
         bad = [r.error or f"answered by {r.body}" for r in replies if r.body not in backends]
         return seen == backends and not bad, (replies, seen, bad)
-    outcome = waits.poll("reach", attempt)
+    outcome, cause = ctx.poll_vip(statement, attempt, answered=lambda observation: bool(observation[1]))
     replies, seen, bad = outcome.last
     counts = {b: sum(r.body == b for r in replies) for b in sorted(seen)}
     ctx.attach("VIP requests", {"bound": f"{requests} requests for {len(backends)} backends",
@@ -212,11 +236,11 @@ def vip_spreads(ctx: ScenarioContext, service: str, selector: str, family: str, 
                                                   if b in placement["endpoints on another node"]}
     ctx.attach("placement (VIP -> endpoint on another node)", placement)
     if seen != backends or bad:
-        raise CheckFailed(f"VIP {ips[0]}:{port} spreads across all ready backends",
+        raise CheckFailed(statement,
                           f"each of {sorted(backends)} answers, and every request is answered, "
                           f"within {requests} requests for {len(backends)} backends",
                           f"answers per backend {counts}; {len(bad)}/{requests} requests failed or answered "
-                          f"by another: {sorted(set(bad))[:3]}")
+                          f"by another: {sorted(set(bad))[:3]}{cause}")
     return seen
 
 

@@ -4,7 +4,9 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Callable
 
-from svc_conformance import dns_health, dnswire, records, waits
+import pytest
+
+from svc_conformance import dns_health, dnswire, proxy_health, records, waits
 from svc_conformance.kube import Cluster
 from svc_conformance.outcomes import CheckFailed
 from svc_conformance.probe import ClientPod
@@ -32,6 +34,7 @@ class ScenarioContext:
     state: dict = field(default_factory=dict)  # facts a setup hook learned (e.g. slice addresses)
     run_id: str = ""
     ready_at: float | None = None             # time.monotonic() when the scenario's pods were Ready
+    run_marker: str = ""                      # the prefix of every namespace of the run (names its rules)
 
     def create(self, doc: dict) -> None:
         """Create a run-time object (e.g. a hand-made EndpointSlice) labelled with the run."""
@@ -131,6 +134,54 @@ class ScenarioContext:
             return outcome, ""
         self.attach("shared dependency", dns_health.describe(silence))
         return outcome, f"; not waited out: {dns_health.describe(silence)}"
+
+    # -- traffic through a VIP ---------------------------------------------------------------
+    def client_node(self) -> str:
+        if "client_node" not in self.state:
+            self.state["client_node"] = self.cluster.core.read_namespaced_pod(
+                self.client.name, self.namespace).spec.node_name
+        return self.state["client_node"]
+
+    def poll_vip(self, statement: str, attempt, answered, consecutive: int | None = None):
+        """waits.poll("reach") for traffic through a VIP from the client pod; answered(observation)
+        says whether anything answered. Returns (outcome, cause) like poll_dns: when the client's node
+        is established to program nothing for this run (conformance/proxy_health.py), a wait that gets
+        no answer ends after a short confirmation and cause says why; a wait that failed over its whole
+        deadline without an answer looks at the client's node once to establish that."""
+        node = self.client_node()
+        heard = {"any": False}
+
+        def tracked():
+            ok, observation = attempt()
+            if ok or answered(observation):
+                heard["any"] = True
+                proxy_health.heard_from(node)
+            return ok, observation
+
+        def give_up(_observation, elapsed_s):
+            return not heard["any"] and proxy_health.may_give_up({node}, elapsed_s)
+
+        outcome = waits.poll("reach", tracked, consecutive, give_up=give_up)
+        if outcome.ok or heard["any"]:
+            return outcome, ""
+        if not outcome.gave_up:
+            self._look_at_node(node, statement, outcome)
+            return outcome, ""
+        silence = proxy_health.established(node)
+        self.attach("shared dependency", proxy_health.describe(silence))
+        return outcome, f"; not waited out: {proxy_health.describe(silence)}"
+
+    def _look_at_node(self, node: str, statement: str, outcome: waits.Outcome) -> None:
+        """After a whole deadline without an answer through a VIP: does the client's node name the run?"""
+        from svc_conformance.inspector import InspectionBlocked
+        try:
+            inspector = self.inspector() if self.inspector else None
+            pod = inspector.pods.get(node) if inspector else None
+            state = inspector.dump_node(node, pod) if pod else None
+        except (InspectionBlocked, pytest.skip.Exception):
+            return          # could not look: establishes nothing
+        if state is not None and node in proxy_health.observe([state], self.run_marker):
+            proxy_health.establish(node, statement, outcome)
 
     def ask_once(self, name: str, rdtype: str, tcp: bool = False) -> dnswire.Answer:
         return self.client.ask([dnswire.Question(name, rdtype, tcp=tcp)])[0]

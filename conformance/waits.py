@@ -20,6 +20,9 @@ TIMEOUTS = {
     # Once cluster DNS answered nothing at all for a whole "dns" deadline, later DNS checks confirm the
     # silence for this long, then fail with that cause (conformance/dns_health.py). An answer resets it.
     "dns-silence-confirm": 8,
+    # Likewise for a node whose kube-proxy programmed nothing for the run during a whole "proxy-rules"
+    # or "reach" deadline (conformance/proxy_health.py): later waits on that node confirm for this long.
+    "proxy-silence-confirm": 8,
 }
 CONSECUTIVE = {"dns": 2, "proxy-rules": 2, "reach": 1, "endpoints": 2, "pods-ready": 1}
 POLL_INTERVAL_S = 1.0

@@ -61,13 +61,15 @@ def name_mismatch(ctx, family):
     # Positive control, same client: a VIP whose Endpoints are named right carries traffic. Without
     # it a broken probe ("other", empty output) would read as "no traffic".
     ok_vip = ctx.cluster_ips("mysql-cip-ok")[0]
-    control = waits.poll("reach", lambda: (ctx.client.tcp_connect(ok_vip, 3306) == "open", None))
+    control, cause = ctx.poll_vip("the control VIP mysql-cip-ok (Endpoints of the same name) carries traffic",
+                                  lambda: (ctx.client.tcp_connect(ok_vip, 3306) == "open", None),
+                                  answered=lambda _: False)
     state = ctx.client.tcp_connect(cip[0], 3306)
     ctx.attach("connects", {f"mysql-cip-ok {ok_vip}:3306 (control)": "open" if control.ok else "not open",
                             f"mysql-cip {cip[0]}:3306": state})
     if not control.ok:
         raise CheckFailed("the control VIP mysql-cip-ok (Endpoints of the same name) carries traffic",
-                          "open", f"{ctx.client.tcp_connect(ok_vip, 3306)} (after {control.elapsed_s:.0f}s)")
+                          "open", f"{ctx.client.tcp_connect(ok_vip, 3306)} (after {control.elapsed_s:.0f}s{cause})")
     if state not in ("refused", "timeout"):
         raise CheckFailed("the ClusterIP of the mistake carries no traffic", "refused or timeout", state)
 

@@ -1,7 +1,6 @@
 """Seed 002: sessionAffinity ClientIP keeps a client on one backend; without it the VIP spreads."""
 
 from svc_conformance import assertions as a
-from svc_conformance import waits
 from svc_conformance.outcomes import CheckFailed
 from svc_conformance.probe import url
 from svc_conformance.scenario import Scenario, check
@@ -15,15 +14,16 @@ def sticks(ctx, family):
     a.vip_spreads(ctx, "noaff", SEL, family)
     ip = a.require_service_family(ctx, "aff", family)[0]
 
+    statement = "sessionAffinity ClientIP: every request from one client lands on one backend"
+
     def attempt():
         replies = ctx.client.http_get([url(ip, 80)] * 20)
         seen = {r.body for r in replies}
         return len(seen) == 1 and None not in seen, seen
-    outcome = waits.poll("reach", attempt)
+    outcome, cause = ctx.poll_vip(statement, attempt, answered=lambda seen: bool(seen - {None}))
     ctx.attach("backends seen through the affinity VIP", sorted(map(str, outcome.last)))
     if not outcome.ok:
-        raise CheckFailed("sessionAffinity ClientIP: every request from one client lands on one backend",
-                          "one backend for 20 requests", f"{sorted(map(str, outcome.last))}")
+        raise CheckFailed(statement, "one backend for 20 requests", f"{sorted(map(str, outcome.last))}{cause}")
 
 
 SCENARIO = Scenario(
