@@ -1,13 +1,14 @@
 """Benchmark (not a test): the suite's cost as the work grows, on the local cluster.
 
-    python benchmarks/scaling.py [--copies 1,2,4] [--nodes 1,3] [--workers 2] [--out reports/out/scaling.json]
+    python benchmarks/scaling.py [--copies 1,2,4] [--nodes 1,3] [--workers 2|2k] [--out reports/out/scaling.json]
 
 For each node count it (re)creates the local cluster with `python -m localcluster up --nodes N`
 (proxy mode and IP family from LOCALCLUSTER_* as usual), then runs the full matrix with k copies of
 every scenario (SVC_CONFORMANCE_SCENARIO_COPIES=k: each copy in its own namespaces) and records wall
 time, items, the verdict, and the peak memory of the suite (its whole process tree: the command, pytest
 and its workers) and of the cluster (components, shims, pods), sampled every second. The cluster is left
-up with the last node count. Goal (issue 11): wall time clearly sublinear in k.
+up with the last node count. `--workers 2k` gives the run 2 x k workers (the work's parallelism grows
+with it); a plain number keeps it fixed. Goal (issue 11): wall time clearly sublinear in k.
 """
 
 import argparse
@@ -93,18 +94,22 @@ def run_matrix(nodes: int, copies: int, workers: str) -> dict:
     sampler.done.set()
     sampler.join()
     doc = json.loads((report_dir / "conformance.json").read_text())
-    return {"nodes": nodes, "copies": copies, "exit_code": code, "verdict": doc.get("verdict"),
+    return {"nodes": nodes, "copies": copies, "workers": int(workers), "exit_code": code, "verdict": doc.get("verdict"),
             "items": doc.get("summary", {}).get("total"), "failed": doc.get("summary", {}).get("failed"),
             "wall_s": round(wall, 1), "suite_peak_mib": round(sampler.suite_mib),
             "cluster_peak_mib": round(sampler.cluster_mib)}
 
 
+def _workers(spec: str, copies: int) -> str:
+    return str(int(spec[:-1]) * copies) if spec.endswith("k") else spec
+
+
 def table(rows: list[dict]) -> str:
-    lines = [f"{'nodes':>5} {'k':>3} {'items':>6} {'wall s':>8} {'x k=1':>7} {'suite MiB':>10} {'cluster MiB':>12}  verdict"]
+    lines = [f"{'nodes':>5} {'k':>3} {'n':>3} {'items':>6} {'wall s':>8} {'x k=1':>7} {'suite MiB':>10} {'cluster MiB':>12}  verdict"]
     base = {r["nodes"]: r["wall_s"] for r in rows if r["copies"] == 1}
     for r in rows:
         ratio = f"{r['wall_s'] / base[r['nodes']]:.2f}" if base.get(r["nodes"]) else "-"
-        lines.append(f"{r['nodes']:>5} {r['copies']:>3} {r['items']:>6} {r['wall_s']:>8.1f} {ratio:>7} "
+        lines.append(f"{r['nodes']:>5} {r['copies']:>3} {r['workers']:>3} {r['items']:>6} {r['wall_s']:>8.1f} {ratio:>7} "
                      f"{r['suite_peak_mib']:>10} {r['cluster_peak_mib']:>12}  {r['verdict']} (exit {r['exit_code']})")
     return "\n".join(lines)
 
@@ -120,7 +125,7 @@ def main() -> int:
     for nodes in [int(n) for n in args.nodes.split(",")]:
         ensure_cluster(nodes)
         for copies in [int(k) for k in args.copies.split(",")]:
-            rows.append(run_matrix(nodes, copies, args.workers))
+            rows.append(run_matrix(nodes, copies, _workers(args.workers, copies)))
             print(table(rows[-1:]).splitlines()[-1], flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(rows, indent=2) + "\n")
