@@ -7,12 +7,8 @@ EXPECT_READY = "svc-conformance.io/expect-ready"
 IMAGE_ERRORS = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull")
 
 
+@phases.timed("apply")
 def apply(cluster: kube.Cluster, namespace: str, docs: list[dict]) -> None:
-    with phases.phase("apply"):
-        _apply(cluster, namespace, docs)
-
-
-def _apply(cluster: kube.Cluster, namespace: str, docs: list[dict]) -> None:
     for doc in docs:
         try:
             kube.create_object(cluster, doc, namespace)

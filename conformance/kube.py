@@ -127,14 +127,10 @@ class ExecResult:
     stderr: str
 
 
+@phases.timed("exec")
 def exec_with_status(cluster: Cluster, namespace: str, pod: str, argv: list[str],
                      timeout_s: float = 30.0) -> ExecResult:
     """Run argv in the pod; its exit status (from the exec error channel), stdout and stderr."""
-    with phases.phase("exec"):
-        return _exec_with_status(cluster, namespace, pod, argv, timeout_s)
-
-
-def _exec_with_status(cluster, namespace, pod, argv, timeout_s) -> ExecResult:
     ws = stream(client.CoreV1Api(cluster.api).connect_get_namespaced_pod_exec, pod, namespace,
                 command=argv, stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)
     try:
@@ -150,13 +146,9 @@ def _exec_with_status(cluster, namespace, pod, argv, timeout_s) -> ExecResult:
         ws.close()
 
 
+@phases.timed("exec")
 def exec_in_pod(cluster: Cluster, namespace: str, pod: str, argv: list[str], timeout_s: float = 30.0) -> str:
     """Run argv in the pod; return its stdout (stderr kept apart so it cannot corrupt relayed data)."""
-    with phases.phase("exec"):
-        return _exec_in_pod(cluster, namespace, pod, argv, timeout_s)
-
-
-def _exec_in_pod(cluster, namespace, pod, argv, timeout_s) -> str:
     ws = stream(client.CoreV1Api(cluster.api).connect_get_namespaced_pod_exec, pod, namespace,
                 command=argv, stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)
     try:

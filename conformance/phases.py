@@ -4,6 +4,7 @@ Phases nest (a DNS batch is an exec round trip), so totals are per phase, not a 
 benchmark (`benchmarks/suite_matrix.py`) sums them over workers; nothing here is asserted on.
 """
 
+import functools
 import time
 from collections import defaultdict
 from contextlib import contextmanager
@@ -34,6 +35,17 @@ def phase(name: str):
         entry = _totals[name]
         entry[0] += 1
         entry[1] += time.monotonic() - start
+
+
+def timed(name: str):
+    """Decorator: every call of the function counts as one `name` phase."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def call(*args, **kwargs):
+            with phase(name):
+                return fn(*args, **kwargs)
+        return call
+    return wrap
 
 
 def add(name: str, seconds: float) -> None:

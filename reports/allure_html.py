@@ -127,8 +127,9 @@ def generate_allure_html(results_dir: Path, out_dir: Path, install: bool = True,
     multi_index = _run_generate(cli, results_dir, multi_dir, single_file=False, history=history)
     make_offline(multi_index)
     # Each check's "statement" link is relative (catalogue.html#ID): the multi-file report gets its own copy.
-    (multi_dir / catalogue_html.FILE_NAME).write_text(catalogue_html.render_catalogue(), encoding="utf-8")
-    (out_dir / catalogue_html.FILE_NAME).write_text(catalogue_html.render_catalogue(), encoding="utf-8")
+    catalogue_page = catalogue_html.render_catalogue()
+    for where in (multi_dir, out_dir):      # out_dir: also when `report allure --out` is not the run's report dir
+        (where / catalogue_html.FILE_NAME).write_text(catalogue_page, encoding="utf-8")
     with tempfile.TemporaryDirectory(prefix="allure-single-") as tmp:
         Path(tmp, HISTORY_FILE).write_bytes(before)
         single_index = _run_generate(cli, results_dir, Path(tmp, "report"), single_file=True,
