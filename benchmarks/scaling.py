@@ -114,6 +114,17 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def measure(copies: list[int], node_counts: list[int], workers: str = "2") -> list[dict]:
+    """The matrix with k copies per node count; a row per (nodes, k), printed as it comes."""
+    rows = []
+    for nodes in node_counts:
+        ensure_cluster(nodes)
+        for k in copies:
+            rows.append(run_matrix(nodes, k, _workers(workers, k)))
+            print(table(rows[-1:]).splitlines()[-1], flush=True)
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--copies", default="1,2,4")
@@ -121,12 +132,7 @@ def main() -> int:
     parser.add_argument("--workers", default="2")
     parser.add_argument("--out", default=str(ROOT / "reports/out/scaling.json"))
     args = parser.parse_args()
-    rows = []
-    for nodes in [int(n) for n in args.nodes.split(",")]:
-        ensure_cluster(nodes)
-        for copies in [int(k) for k in args.copies.split(",")]:
-            rows.append(run_matrix(nodes, copies, _workers(args.workers, copies)))
-            print(table(rows[-1:]).splitlines()[-1], flush=True)
+    rows = measure([int(k) for k in args.copies.split(",")], [int(n) for n in args.nodes.split(",")], args.workers)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(rows, indent=2) + "\n")
     print(table(rows))

@@ -1,7 +1,7 @@
 """Benchmark (not a test): the full matrix (every scenario, check and family, as `svc-conformance run`
 runs it) against the local cluster, timed.
 
-    python benchmarks/suite_matrix.py [--workers 2] [--out reports/out/benchmark.json]
+    python benchmarks/suite_matrix.py [--workers N] [--out reports/out/benchmark.json]
 
 Records total wall time (with the Allure HTML build) and the run's own time (`suite_s`, from
 conformance.json's started/finished), per-scenario time (sum of its checks, plus deploy), where the time went
@@ -13,6 +13,7 @@ tests.
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -22,37 +23,48 @@ from datetime import datetime
 from pathlib import Path
 
 from svc_conformance import phases
+from svc_conformance.__main__ import DEFAULT_MIN_WORKERS
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workers", default="2")
-    parser.add_argument("--out", default=str(ROOT / "reports/out/benchmark.json"))
-    args, pytest_args = parser.parse_known_args()
+def run_matrix(workers: str | None = None, pytest_args=(), allure: bool = True) -> dict:
+    """One `svc-conformance run` of the whole matrix (workers None: its default, max(4, cores))."""
     report_dir = Path(tempfile.mkdtemp(prefix="svcconf-bench-"))
+    cmd = [sys.executable, "-m", "svc_conformance", "run", "-q", "--report-dir", str(report_dir), *pytest_args]
+    if workers is not None:
+        cmd += ["-n", workers, "--dist", "loadscope"]
+    if not allure:
+        cmd.append("--no-allure-results")
     start = time.monotonic()
-    code = subprocess.run([sys.executable, "-m", "svc_conformance", "run", "-q", "-n", args.workers,
-                           "--dist", "loadscope", "--report-dir", str(report_dir), *pytest_args], cwd=ROOT).returncode
+    code = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL).returncode
     wall = time.monotonic() - start
     doc = json.loads((report_dir / "conformance.json").read_text())
     per_scenario = defaultdict(float)
     for r in doc["results"]:
         per_scenario[r["scenario"]] += r.get("duration_s") or 0.0
-    result = {
+    return {
         "run_id": doc.get("run_id"), "cluster": doc.get("cluster"), "exit_code": code,
+        "workers": workers or str(max(DEFAULT_MIN_WORKERS, os.cpu_count() or 1)),
         "wall_s": round(wall, 1), "suite_s": _seconds_between(doc.get("started"), doc.get("finished")),
-        "summary": doc.get("summary"),
+        "summary": doc.get("summary"), "verdict": doc.get("verdict"),
         "per_scenario_s": {k: round(v, 1) for k, v in sorted(per_scenario.items(), key=lambda kv: -kv[1])},
         "dns_convergence_s": [m["value"] for m in doc.get("metrics", []) if m["name"] == "dns_convergence_s"],
         "phases": phases.combine(doc.get("metrics", [])),
     }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", default=None, help="pytest-xdist workers (default: svc-conformance run's)")
+    parser.add_argument("--out", default=str(ROOT / "reports/out/benchmark.json"))
+    args, pytest_args = parser.parse_known_args()
+    result = run_matrix(args.workers, pytest_args)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
-    print(phase_table(result["phases"], result["wall_s"], int(args.workers) if args.workers.isdigit() else 1))
-    return code
+    print(phase_table(result["phases"], result["wall_s"], int(result["workers"])))
+    return result["exit_code"]
 
 
 def _seconds_between(start: str | None, end: str | None) -> float | None:

@@ -117,12 +117,8 @@ def run_suite(kubeconfig: str, extra: list[str], report_dir: Path) -> tuple[floa
     return time.monotonic() - start, json.loads((report_dir / "conformance.json").read_text()), code
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default=str(ROOT / "reports/out/upstream-e2e.json"))
-    parser.add_argument("--suite-args", default="", help="extra arguments for svc-conformance run")
-    args = parser.parse_args()
-    kubeconfig = os.environ.get("KUBECONFIG") or str(paths.ADMIN_KUBECONFIG)
+def measure(kubeconfig: str, suite_args=()) -> dict:
+    """Build (once) and run the overlapping e2e specs, then the suite, on the same cluster."""
     binary = build()
     present = images_on_nodes(kubeconfig)
     runnable = [s for s, (_, images) in SPECS.items() if all(i in present for i in images)]
@@ -131,20 +127,34 @@ def main() -> int:
     (work / "e2e").mkdir()
     (work / "suite").mkdir()
     e2e_wall, e2e_outcomes = run_e2e(binary, kubeconfig, runnable, work / "e2e") if runnable else (0.0, {})
-    suite_wall, doc, code = run_suite(kubeconfig, args.suite_args.split(), work / "suite")
-    rows = compare(e2e_outcomes, lacking, doc["results"])
-    result = {"e2e_wall_s": round(e2e_wall, 1), "e2e_specs_run": len(e2e_outcomes), "suite_wall_s": round(suite_wall, 1),
-              "suite_items": doc["summary"]["total"], "suite_verdict": doc["verdict"], "suite_exit": code,
-              "ratio_suite_to_e2e": round(suite_wall / e2e_wall, 2) if e2e_wall else None, "specs": rows,
-              "work_dir": str(work)}
+    suite_wall, doc, code = run_suite(kubeconfig, list(suite_args), work / "suite")
+    return {"e2e_wall_s": round(e2e_wall, 1), "e2e_specs_run": len(e2e_outcomes), "suite_wall_s": round(suite_wall, 1),
+            "suite_items": doc["summary"]["total"], "suite_verdict": doc["verdict"], "suite_exit": code,
+            "ratio_suite_to_e2e": round(suite_wall / e2e_wall, 2) if e2e_wall else None,
+            "specs": compare(e2e_outcomes, lacking, doc["results"]), "work_dir": str(work)}
+
+
+def describe(result: dict) -> str:
+    lines = []
+    for row in result["specs"]:
+        mark = {True: "agree", False: "DISAGREE", None: "-"}[row["agree"]]
+        lines.append(f"{mark:<9} e2e {row['e2e']:<40} suite {','.join(row['suite']):<22} {row['spec']} "
+                     f"({', '.join(row['checks'])})")
+    lines.append(f"upstream e2e: {result['e2e_specs_run']} overlapping [Conformance] specs in {result['e2e_wall_s']:.0f}s "
+                 f"(serial); suite: whole matrix, {result['suite_items']} items in {result['suite_wall_s']:.0f}s "
+                 f"({result['suite_verdict']}); ratio {result['ratio_suite_to_e2e']}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default=str(ROOT / "reports/out/upstream-e2e.json"))
+    parser.add_argument("--suite-args", default="", help="extra arguments for svc-conformance run")
+    args = parser.parse_args()
+    result = measure(os.environ.get("KUBECONFIG") or str(paths.ADMIN_KUBECONFIG), args.suite_args.split())
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-    for row in rows:
-        mark = {True: "agree", False: "DISAGREE", None: "-"}[row["agree"]]
-        print(f"{mark:<9} e2e {row['e2e']:<40} suite {','.join(row['suite']):<22} {row['spec']} ({', '.join(row['checks'])})")
-    print(f"upstream e2e: {len(e2e_outcomes)} overlapping [Conformance] specs in {e2e_wall:.0f}s (serial); "
-          f"suite: whole matrix, {doc['summary']['total']} items in {suite_wall:.0f}s ({doc['verdict']}); "
-          f"ratio {result['ratio_suite_to_e2e']}")
+    print(describe(result))
     return 0
 
 

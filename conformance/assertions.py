@@ -273,16 +273,17 @@ def headless_addresses_are_endpoints(ctx: ScenarioContext, headless: str, select
                 wrong.append(f"{ip} is no endpoint of {headless}")
             elif reply.body != owners.get(ip):
                 wrong.append(f"{ip} answered {reply.body or reply.error!r}, not as its pod {owners.get(ip)}")
-        return bool(returned) and not wrong, (returned, replies, wrong, answers)
-    outcome = waits.poll("reach", attempt, consecutive=2)
+        return bool(returned) and not wrong, (returned, replies, wrong, answers), answers
+    statement = f"headless {headless}: every address DNS returns is an endpoint that answers as its pod"
+    # The addresses come from cluster DNS: a silent cluster DNS is the cause, confirmed briefly.
+    outcome, cause = ctx.poll_dns(statement, attempt, timeout="reach", consecutive=2)
     returned, replies, wrong, answers = outcome.last
     ctx.attach("addresses DNS returned", returned)
     ctx.attach("replies", {r.target: r.body or r.error for r in replies})
     ctx.attach("observed DNS", "\n\n".join(describe_answer(x) for x in answers))
     if not returned or wrong:
-        raise CheckFailed(f"headless {headless}: every address DNS returns is an endpoint that answers as its pod",
-                          "endpoint addresses only (no Service IP), each answering with its own pod name",
-                          "; ".join(wrong) if wrong else "DNS returned no address")
+        raise CheckFailed(statement, "endpoint addresses only (no Service IP), each answering with its own pod name",
+                          ("; ".join(wrong) if wrong else "DNS returned no address") + cause)
 
 
 def ready_and_family(ips: list[str], family: str) -> list[str]:

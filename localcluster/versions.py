@@ -6,6 +6,7 @@ STAGING = "v0." + KUBERNETES[len("v1."):]
 COREDNS = "v1.12.0"          # the version kubeadm 1.33 deploys
 PAUSE_TAG = "3.10"
 AGNHOST_TAG = "2.53"         # k8s.io/kubernetes test/utils/image/manifest.go for 1.33
+JESSIE_DNSUTILS_TAG = "1.7"  # the same manifest (JessieDnsutils)
 # What the upstream images are built on (localcluster/image_contents.yaml lists their contents):
 DISTROLESS_IPTABLES_TAG = "v0.8.11"   # kube-proxy's base: build/common.sh of KUBERNETES
 AGNHOST_BASEIMAGE = "alpine:3.19"     # test/images/agnhost/BASEIMAGE of AGNHOST_TAG
@@ -16,6 +17,8 @@ IMAGES = {
     "agnhost": f"registry.k8s.io/e2e-test-images/agnhost:{AGNHOST_TAG}",
     "coredns": f"registry.k8s.io/coredns/coredns:{COREDNS}",
     "kube-proxy": f"registry.k8s.io/kube-proxy:{KUBERNETES}",
+    # Not used by the suite: upstream e2e's DNS specs run it (benchmarks/upstream_e2e.py).
+    "jessie-dnsutils": f"registry.k8s.io/e2e-test-images/jessie-dnsutils:{JESSIE_DNSUTILS_TAG}",
 }
 
 # Kubernetes commands built from the k8s.io/kubernetes module.
@@ -37,4 +40,6 @@ DEBIAN_PACKAGES = [
     # kube-proxy image (distroless-iptables) and agnhost image (alpine + bind-tools, iperf, bash):
     "dash", "coreutils", "grep", "kmod", "ipset", "netbase", "bash", "bind9-dnsutils", "bind9-host",
     "iperf", "libc-bin",
+    # jessie-dnsutils image (debian:jessie + dnsutils; essential packages, listed for the image's record):
+    "sed", "findutils", "mawk", "hostname",
 ]

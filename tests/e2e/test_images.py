@@ -123,6 +123,24 @@ echo ok
 
 
 @NEEDS_ROOT
+def test_jessie_dnsutils_runs_upstream_e2e_probe_loops(archives):
+    # The shape of test/e2e/network/dns_common.go's probe commands (sh -c, seq, dig, test, getent, echo).
+    script = r"""
+echo "127.0.0.1 localhost" >/etc/hosts          # kubelet writes the pod's /etc/hosts
+for i in `seq 1 2`; do check="$(dig -v 2>&1)" && test -n "$check" && echo "dig ok $i";
+  test -n "$(getent hosts localhost)" && echo "getent ok $i"; sleep 0; done
+awk 'BEGIN { print "awk ok" }'
+hostname >/dev/null && echo hostname ok
+"""
+    rc, out, err = run_in_image(archives["jessie-dnsutils"], script)
+    assert rc == 0, f"exit {rc}\n{out}\n{err}"
+    for expected in ("dig ok 1", "dig ok 2", "getent ok 2", "awk ok", "hostname ok"):
+        assert expected in out, f"{expected!r} missing from:\n{out}"
+    rc, out, err = run_in_image(archives["jessie-dnsutils"], "delv -v; echo rc=$?")
+    assert "rc=127" in out, out + err          # newer than jessie's BIND: not carried
+
+
+@NEEDS_ROOT
 def test_agnhost_shell_finds_commands_on_path_only(archives):
     # Alpine's ash has no "prefer applets" standalone mode: a busybox applet without a link on PATH is
     # not a command (Debian's busybox-static would run it anyway, a friendlier shell than upstream's).

@@ -62,7 +62,7 @@ def test_every_image_names_its_upstream_definition(name):
 def test_the_upstream_versions_are_the_pinned_ones():
     def refs(name, repo):
         return {s["ref"] for s in SPECS[name]["upstream"] if s["repo"] == repo}
-    for name in ("pause", "kube-proxy", "agnhost"):
+    for name in ("pause", "kube-proxy", "agnhost", "jessie-dnsutils"):
         assert refs(name, "kubernetes/kubernetes") == {versions.KUBERNETES}
     assert refs("coredns", "coredns/coredns") == {versions.COREDNS}
     lines = [line for s in SPECS["kube-proxy"]["upstream"] for line in s["lines"]]
@@ -71,6 +71,8 @@ def test_the_upstream_versions_are_the_pinned_ones():
     agnhost = {s["path"]: s["lines"] for s in SPECS["agnhost"]["upstream"]}
     assert agnhost["test/images/agnhost/VERSION"] == [versions.AGNHOST_TAG]
     assert agnhost["test/images/agnhost/BASEIMAGE"] == [f"linux/amd64={versions.AGNHOST_BASEIMAGE}"]
+    jessie = {s["path"]: s["lines"] for s in SPECS["jessie-dnsutils"]["upstream"]}
+    assert jessie["test/images/jessie-dnsutils/VERSION"] == [versions.JESSIE_DNSUTILS_TAG]
 
 
 @pytest.mark.parametrize("name", sorted(versions.IMAGES))
@@ -135,6 +137,7 @@ def test_config_matches_upstream():
     assert SPECS["agnhost"]["config"]["entrypoint"] == ["/agnhost"]
     assert SPECS["agnhost"]["config"]["cmd"] == ["pause"]
     assert "entrypoint" not in SPECS["kube-proxy"]["config"]     # the server image sets none
+    assert SPECS["jessie-dnsutils"]["config"] == {"cmd": ["/bin/bash"]}   # debian:jessie's, no entrypoint
 
 
 def test_kube_proxy_is_distroless_iptables():
