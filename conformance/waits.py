@@ -19,8 +19,8 @@ TIMEOUTS = {
     "namespace-deletion": 180,  # namespaces of the run are gone
     # Once cluster DNS answered nothing at all for a whole "dns" deadline, later DNS checks confirm the
     # silence for this long, then fail with that cause (conformance/dns_health.py). An answer resets it.
-    # A round asks every question of the check and waits nc's idle timeout (2 s) for each: at scale
-    # <= 1 one whole silent round of the check's own questions is the confirmation.
+    # Confirmation is checked after each round (every question of the check, each ending at nc's 1 s
+    # idle timeout or refused at once): one or two whole silent rounds of the check's own questions.
     "dns-silence-confirm": 2,
     # Likewise for a node whose kube-proxy programmed nothing for the run during a whole "proxy-rules"
     # or "reach" deadline (conformance/proxy_health.py): later waits on that node confirm for this long.
