@@ -1,9 +1,9 @@
-"""Seeds 000/002/003: StatefulSet `web` with serviceName `nginx-headless`; seed 002's read Service."""
+"""Seeds 000/002/003: StatefulSet `web` with serviceName `nginx-headless`; seed 002's read Service.
+
+POD-02 (a replaced pod keeps its name) is the scenario statefulset-identity."""
 
 from svc_conformance import assertions as a
-from svc_conformance import waits
 from svc_conformance.context import RDTYPE
-from svc_conformance import dnswire
 from svc_conformance.dnswire import reverse_name
 from svc_conformance.outcomes import CheckFailed
 from svc_conformance.records import Expectation
@@ -82,57 +82,13 @@ def read_service_spreads(ctx, family):
         raise CheckFailed("the read Service reaches only role=replica pods", "never web-0", f"{sorted(seen)}")
 
 
-@check("POD-02")
-def stable_identity(ctx, family):
-    # Deleting web-0 is a state change: done once, judged on the primary family.
-    family = ctx.families[0]
-    old = ctx.cluster.core.read_namespaced_pod("web-0", ctx.namespace)
-    old_uid = old.metadata.uid
-    ctx.cluster.core.delete_namespaced_pod("web-0", ctx.namespace, grace_period_seconds=0)
-
-    def replaced():
-        pods = [p for p in ctx.pods(SEL) if p.metadata.name == "web-0" and p.metadata.uid != old_uid]
-        return bool(pods), pods
-    outcome = waits.poll("pods-ready", replaced)
-    if not outcome.ok:
-        raise CheckFailed("the StatefulSet replaces web-0 under the same name", "a new Ready web-0", "none")
-    new = outcome.last[0]
-    old_ips, new_ips = ctx.pod_ips([old], family), ctx.pod_ips([new], family)
-    reused = bool(old_ips & new_ips)
-    ctx.attach("web-0 before and after", {
-        "before": {"uid": old_uid, "ips": sorted(old_ips)}, "after": {"uid": new.metadata.uid, "ips": sorted(new_ips)},
-        "ip reused": reused and "yes: the address alone cannot tell a stale record; the pod's UID decides"})
-    name = f"web-0.nginx-headless.{ctx.namespace}.svc.{ctx.zone}."
-    converged = ctx.expect_dns("after deletion, web-0's name resolves to the replacement pod's IP",
-                               [Expectation(name, RDTYPE[family], frozenset(new_ips), "exact")], consecutive=1)
-    # Endpoint change -> DNS answer change, measured from the moment the replacement was Ready.
-    ctx.metric("dns_convergence_s", round(converged.elapsed_s, 3))
-    # Second signal, needed when the IP was reused: what the name resolves to answers as the new pod.
-    resolved = sorted(dnswire.rrset_values(ctx.ask_once(name, RDTYPE[family], tcp=True).message, name, RDTYPE[family]))
-    replies = ctx.client.http_get([a.url(ip, 8080, "/shell?cmd=echo%20%24POD_UID") for ip in resolved])
-    uids = {r.target: _shell_output(r.body) or r.error for r in replies}
-    ctx.attach("UID reported behind the name", uids)
-    if not resolved or any(uid != new.metadata.uid for uid in uids.values()):
-        raise CheckFailed("web-0's name reaches the replacement pod", f"UID {new.metadata.uid} (old {old_uid})",
-                          f"{uids or 'no address'}")
-
-
-def _shell_output(body: str | None) -> str:
-    """netexec /shell answers {"output": "..."}."""
-    import json
-    try:
-        return json.loads(body or "").get("output", "").strip()
-    except ValueError:
-        return ""
-
-
 SCENARIO = Scenario(
     name="statefulset-headless",
     description="StatefulSet with serviceName pointing at a headless Service; read Service over replicas",
     features=("statefulset", "headless", "clusterip"),
     seeds=("000", "002", "003"),
     setup=label_replicas,
-    # POD-02 deletes web-0: it runs last in the scenario.
-    checks=(per_pod_names, hostname_records, headless_srv, pod_ptr, per_pod_reach, read_service_spreads,
-            stable_identity),
+    # POD-02 (deleting web-0) is the scenario statefulset-identity: it waits on the cluster replacing a
+    # pod, and in its own namespace that wait runs beside these checks instead of after them.
+    checks=(per_pod_names, hostname_records, headless_srv, pod_ptr, per_pod_reach, read_service_spreads),
 )

@@ -37,9 +37,9 @@ def _scenarios(copies: str) -> subprocess.CompletedProcess:
 
 
 def test_scenario_copies_share_manifests_under_their_own_names():
-    assert _scenarios("1").stdout.split() == ["12", "clusterip-deployment", "clusterip-deployment"]
+    assert _scenarios("1").stdout.split() == ["13", "clusterip-deployment", "clusterip-deployment"]
     two = _scenarios("2").stdout.split()
-    assert two == ["24", "bare-pod-hostname-c2", "bare-pod-hostname"]
+    assert two == ["26", "bare-pod-hostname-c2", "bare-pod-hostname"]
 
 
 def test_a_bad_copies_value_is_one_line():
