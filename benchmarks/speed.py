@@ -57,7 +57,7 @@ def healthy_at_fault_settings(kubeconfig: str) -> float | None:
     """The suite's own time on the healthy cluster, run exactly as the fault catalogue runs it."""
     report_dir = Path(tempfile.mkdtemp(prefix="svcconf-speed-"))
     _, doc, _ = suite_runs.run_suite(Path(kubeconfig), report_dir, "--timeout-scale", FAULT_TIMEOUT_SCALE)
-    return suite_matrix._seconds_between(doc.get("started"), doc.get("finished"))
+    return suite_runs.suite_seconds(doc)
 
 
 def dead_dependencies(kubeconfig: str) -> dict:

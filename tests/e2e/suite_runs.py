@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,6 +22,13 @@ def run_suite(kubeconfig: Path, report_dir: Path, *args: str, run_id: str | None
     doc_path = report_dir / "conformance.json"
     doc = json.loads(doc_path.read_text()) if doc_path.exists() else {}
     return proc.returncode, doc, proc.stdout[-6000:] + proc.stderr[-3000:]
+
+
+def suite_seconds(doc: dict) -> float | None:
+    """The suite run's own time (conformance.json started -> finished), without set-up around it."""
+    if not doc.get("started") or not doc.get("finished"):
+        return None
+    return (datetime.fromisoformat(doc["finished"]) - datetime.fromisoformat(doc["started"])).total_seconds()
 
 
 def outcomes(doc: dict) -> dict[tuple[str, str, str], str]:

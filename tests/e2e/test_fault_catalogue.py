@@ -9,7 +9,6 @@ import contextlib
 import json
 import tarfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ import cluster_changes as changes
 import expected_outcomes
 from localcluster import state
 from localcluster.topology import Topology
-from suite_runs import outcomes, run_suite
+from suite_runs import outcomes, run_suite, suite_seconds
 
 pytestmark = pytest.mark.e2e
 
@@ -100,7 +99,7 @@ def test_fault_gives_exactly_its_outcome_map(fault, local_cluster, tmp_path, kub
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / f"{fault['name']}.json").write_text(json.dumps({
         "fault": fault["name"], "ip_family": cluster["ip_family"], "proxy_mode": cluster["proxy_mode"],
-        "wall_s": round(wall_s, 1), "suite_s": _suite_seconds(doc), "exit": code,
+        "wall_s": round(wall_s, 1), "suite_s": suite_seconds(doc), "exit": code,
         "outcomes": {"/".join(k): v for k, v in sorted(observed.items())}}, indent=1))
     wrong = expected_outcomes.diff(expected_map(fault, cluster["ip_family"]), observed)
     assert not wrong, f"fault {fault['name']}: outcomes differ from the expected map:\n" + "\n".join(wrong) \
@@ -119,13 +118,6 @@ def test_fault_gives_exactly_its_outcome_map(fault, local_cluster, tmp_path, kub
                     f"{r['scenario']}/{r['check']}/{r['ip_family']} fails without showing the cause {fault['cause']!r}"
             if "node" in fault["change"]:
                 _assert_names_only_the_faulty_node(r, cluster, fault["change"]["node"])
-
-
-def _suite_seconds(doc: dict) -> float | None:
-    """The suite run's own time (conformance.json started -> finished), without the fault's set-up."""
-    if not doc.get("started") or not doc.get("finished"):
-        return None
-    return (datetime.fromisoformat(doc["finished"]) - datetime.fromisoformat(doc["started"])).total_seconds()
 
 
 def _assert_names_only_the_faulty_node(result: dict, cluster: dict, index: int) -> None:
