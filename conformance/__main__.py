@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import svc_conformance
-from svc_conformance import kube, manifests
+from svc_conformance import kubeconfig, manifests
 
 SUITE_DIR = Path(svc_conformance.__file__).resolve().parent     # conformance/ of a checkout, or the installed package
 # pytest's configuration for the suite, given with -c: no ini file or conftest.py above the suite applies.
@@ -31,8 +31,8 @@ def _has_kubeconfig(pytest_args: list[str]) -> bool:
     if any(a.startswith("--kubeconfig") for a in pytest_args):
         return True
     try:
-        return kube.resolve_kubeconfig(None) != str(kube.LOCAL_CLUSTER_KUBECONFIG)
-    except kube.SetupError:
+        return kubeconfig.resolve_kubeconfig(None) != str(kubeconfig.LOCAL_CLUSTER_KUBECONFIG)
+    except kubeconfig.SetupError:
         return False
 
 
@@ -47,7 +47,7 @@ def run(pytest_args: list[str]) -> int:
         if missing:
             print(f"svc-conformance: the local cluster needs the localcluster extra ({LOCAL_CLUSTER_EXTRA}); "
                   f"missing: {', '.join(missing)}", file=sys.stderr)
-            return kube.EXIT_KUBECONFIG
+            return kubeconfig.EXIT_KUBECONFIG
         # The same interpreter, from the user's directory: localcluster is an installed package.
         healthy = subprocess.run([sys.executable, "-m", "localcluster", "status"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
@@ -55,7 +55,7 @@ def run(pytest_args: list[str]) -> int:
             up = subprocess.run([sys.executable, "-m", "localcluster", "up"])
             if up.returncode != 0:
                 return up.returncode
-        pytest_args = ["--kubeconfig", str(kube.LOCAL_CLUSTER_KUBECONFIG), *pytest_args]
+        pytest_args = ["--kubeconfig", str(kubeconfig.LOCAL_CLUSTER_KUBECONFIG), *pytest_args]
     if not any(re.fullmatch(r"-n(\d+|=.*)?|--numprocesses(=.*)?|--dist(=.*)?", a) for a in pytest_args):
         # Parallel by default; loadscope keeps each scenario (a test class) on one worker. `-n 0` opts out.
         # Workers mostly wait on the cluster (pods starting, DNS and rules converging): at least 4 even
@@ -90,6 +90,7 @@ def _previous_history(pytest_args: list[str]) -> list[str]:
 
 
 def cleanup(args) -> int:
+    from svc_conformance import kube        # the Kubernetes client: ~1.3 s to import, only where needed
     from svc_conformance.fixtures.namespaces import delete_and_verify
     try:
         cluster = kube.connect(args.kubeconfig, args.context)

@@ -1,9 +1,10 @@
 """The in-cluster client: DNS questions, HTTP requests and TCP connects made from inside a pod."""
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from svc_conformance import dnswire, kube, phases
+from svc_conformance.shell_session import ShellSession
 
 DNS_TIMEOUT_S = 1          # nc idle timeout per batch; answers come in milliseconds
 HTTP_TIMEOUT_S = 3
@@ -21,9 +22,18 @@ class ClientPod:
     cluster: kube.Cluster
     namespace: str
     name: str = "client"
+    _session: ShellSession | None = field(default=None, init=False, repr=False, compare=False)
 
     def run(self, argv: list[str], timeout_s: float = 60.0) -> str:
-        return kube.exec_in_pod(self.cluster, self.namespace, self.name, argv, timeout_s)
+        """stdout of argv in the pod, through the pod's long-lived shell (one exec for all rounds)."""
+        if self._session is None:
+            self._session = ShellSession(self.cluster.api, self.namespace, self.name)
+        with phases.phase("exec"):
+            return self._session.run(argv, timeout_s)
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
 
     def ask(self, questions: list[dnswire.Question]) -> list[dnswire.Answer]:
         """Send every question through the pod's configured resolver, all at once."""

@@ -17,6 +17,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from svc_conformance import dnswire, proxyrules
+from svc_conformance.shell_session import ShellSession
 from e2e_support import SERVICE_FAMILY, ip_family, node_proxy_dumps, pod_exec, pod_ips, pod_ready, poll
 
 pytestmark = pytest.mark.e2e
@@ -248,6 +249,24 @@ exec timeout {t} wget -qO- "$u"
 
 def fetch_argv(url: str) -> list[str]:
     return ["/bin/sh", "-c", _FETCH.format(t=HTTP_FETCH_TIMEOUT_S), "fetch", url]
+
+
+def test_one_shell_session_serves_every_probe_round(smoke, kube_api):
+    """The probe's long-lived shell: each command's exact stdout (stderr dropped, stdin its own), one
+    exec for all rounds; a command past its timeout closes the session and the next one opens anew."""
+    session = ShellSession(kube_api, smoke.namespace, CLIENT)
+    try:
+        assert session.run(["/bin/sh", "-c", "printf 'a\\n\\nb'; echo to-stderr >&2; exit 3"], 10) == "a\n\nb"
+        assert session.run(["/bin/sh", "-c", "read -r x || echo no-input"], 10) == "no-input\n"
+        big = session.run(["/bin/sh", "-c", "i=0; while [ $i -lt 20000 ]; do echo line$i; i=$((i+1)); done"], 60)
+        assert big.splitlines() == [f"line{i}" for i in range(20000)]
+        assert session.run(["echo", "it's", "$HOME", "a b"], 10) == "it's $HOME a b\n"
+        assert session.opened == 1
+        assert session.run(["sleep", "5"], 1) == ""
+        assert session.run(["cat", "/etc/hostname"], 10).strip() == CLIENT
+        assert session.opened == 2
+    finally:
+        session.close()
 
 
 def test_each_pod_answers_http_as_itself(smoke, kube_api):
