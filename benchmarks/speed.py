@@ -17,7 +17,7 @@ usual), one after another:
             (benchmarks/scaling.py); re-creates the cluster per node count and leaves it with 1 node.
             Goal: clearly sublinear in k.
 
-Takes ~35 min with everything (the first e2e build adds ~10 min). The "before" column is what issue
+Takes ~25 min with everything (the first e2e build adds ~10 min). The "before" column is what issue
 11 measured when it was filed.
 """
 
