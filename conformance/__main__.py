@@ -90,7 +90,7 @@ def _previous_history(pytest_args: list[str]) -> list[str]:
 
 
 def cleanup(args) -> int:
-    from svc_conformance import kube        # the Kubernetes client: ~1.3 s to import, only where needed
+    from svc_conformance import kube        # the Kubernetes client: 0.6 s or more to import, only where needed
     from svc_conformance.fixtures.namespaces import delete_and_verify
     try:
         cluster = kube.connect(args.kubeconfig, args.context)

@@ -1,5 +1,5 @@
 """Finding and vetting the kubeconfig, and the setup errors' exit statuses: no Kubernetes client here,
-so `svc-conformance run` decides what to start without importing it (about 1.3 s per process)."""
+so `svc-conformance run` decides what to start without importing it (0.6 s, 1.7 s for client 37)."""
 
 import os
 from pathlib import Path
