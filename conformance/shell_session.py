@@ -35,7 +35,13 @@ class ShellSession:
         token = secrets.token_hex(8)
         done = re.compile(rf"\n{MARK} {token} (\d+)\n")
         command = " ".join(shlex.quote(a) for a in argv)
-        self._ws.write_stdin(f"{command} </dev/null\nprintf '\\n%s %s %s\\n' {MARK} {token} \"$?\"\n")
+        payload = f"{command} </dev/null\nprintf '\\n%s %s %s\\n' {MARK} {token} \"$?\"\n"
+        try:
+            self._ws.write_stdin(payload)
+        except Exception:  # noqa: BLE001 - a stream dropped while idle (server, proxy): one new session
+            self.close()
+            self._open()
+            self._ws.write_stdin(payload)
         out, deadline = "", time.monotonic() + timeout_s
         while True:
             self._ws.update(timeout=max(0.0, min(1.0, deadline - time.monotonic())))
@@ -56,8 +62,9 @@ class ShellSession:
         self.opened += 1
 
     def close(self) -> None:
-        if self._ws is not None:
+        ws, self._ws = self._ws, None
+        if ws is not None:
             try:
-                self._ws.close()
-            finally:
-                self._ws = None
+                ws.close()
+            except Exception:  # noqa: BLE001 - a broken stream: nothing left to close
+                pass

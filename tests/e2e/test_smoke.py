@@ -9,6 +9,7 @@ ClusterIP Service (the positive control) and none for the headless one.
 from __future__ import annotations
 
 import secrets
+import socket
 import time
 from dataclasses import dataclass, field
 
@@ -265,6 +266,10 @@ def test_one_shell_session_serves_every_probe_round(smoke, kube_api):
         assert session.run(["sleep", "5"], 1) == ""
         assert session.run(["cat", "/etc/hostname"], 10).strip() == CLIENT
         assert session.opened == 2
+        assert session.run(["/bin/sh", "-c", "echo partial; kill -9 $PPID"], 10) == "partial\n"   # the shell dies
+        assert session.run(["echo", "again"], 10) == "again\n" and session.opened == 3
+        session._ws.sock.sock.shutdown(socket.SHUT_RDWR)      # dropped while idle, as by a proxy
+        assert session.run(["echo", "once more"], 10) == "once more\n" and session.opened == 4
     finally:
         session.close()
 
