@@ -19,13 +19,14 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from datetime import datetime
 from pathlib import Path
 
 from svc_conformance import phases
 from svc_conformance.__main__ import DEFAULT_MIN_WORKERS
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+import suite_runs  # noqa: E402  (tests/e2e: the suite run's own time, as the fault catalogue reads it)
 
 
 def run_matrix(workers: str | None = None, pytest_args=(), allure: bool = True) -> dict:
@@ -46,7 +47,7 @@ def run_matrix(workers: str | None = None, pytest_args=(), allure: bool = True) 
     return {
         "run_id": doc.get("run_id"), "cluster": doc.get("cluster"), "exit_code": code,
         "workers": workers or str(max(DEFAULT_MIN_WORKERS, os.cpu_count() or 1)),
-        "wall_s": round(wall, 1), "suite_s": _seconds_between(doc.get("started"), doc.get("finished")),
+        "wall_s": round(wall, 1), "suite_s": suite_runs.suite_seconds(doc),
         "summary": doc.get("summary"), "verdict": doc.get("verdict"),
         "per_scenario_s": {k: round(v, 1) for k, v in sorted(per_scenario.items(), key=lambda kv: -kv[1])},
         "dns_convergence_s": [m["value"] for m in doc.get("metrics", []) if m["name"] == "dns_convergence_s"],
@@ -65,13 +66,6 @@ def main() -> int:
     print(json.dumps(result, indent=2))
     print(phase_table(result["phases"], result["wall_s"], int(result["workers"])))
     return result["exit_code"]
-
-
-def _seconds_between(start: str | None, end: str | None) -> float | None:
-    """The run's own duration (pytest session, without the Allure HTML build `wall_s` includes)."""
-    if not start or not end:
-        return None
-    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
 
 
 def phase_table(found: dict, wall_s: float, workers: int) -> str:
