@@ -109,11 +109,14 @@ def _inspect(ctx: ScenarioContext):
     """Every node's complete dump; a dump that could not be had blocks the check (never "no rules")."""
     from svc_conformance.inspector import InspectionBlocked
     try:
-        states = ctx.inspector().dump()
+        inspector = ctx.inspector()
+        states = inspector.dump()
         modes = {s.node: s.mode for s in states}
     except InspectionBlocked as err:
         ctx.attach("inspector", str(err))
         blocked(str(err))
+    if inspector.left_out and "nodes inspected" not in ctx.attached:
+        ctx.attach("nodes inspected", inspector.coverage())
     if all(m == "none" for m in modes.values()):
         not_supported("no kube-proxy rules on any node (PROXY-05: a kube-proxy replacement or none); "
                       f"modes read: {modes}")

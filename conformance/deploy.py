@@ -7,17 +7,35 @@ EXPECT_READY = "svc-conformance.io/expect-ready"
 IMAGE_ERRORS = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull")
 
 
+# A refusal that is no admission verdict: the namespace's default ServiceAccount is not there yet.
+NO_SERVICE_ACCOUNT_YET = "error looking up service account"
+
+
 @phases.timed("apply")
 def apply(cluster: kube.Cluster, namespace: str, docs: list[dict]) -> None:
     for doc in docs:
         try:
-            kube.create_object(cluster, doc, namespace)
+            _create(cluster, doc, namespace)
         except kube.ApiException as err:
             kind, name = doc["kind"], doc["metadata"]["name"]
             if err.status in (400, 403, 422):
                 raise kube.SetupError(f"{kind} {namespace}/{name} was rejected: {api_message(err)}",
                                       kube.EXIT_ADMISSION) from None
             raise
+
+
+def _create(cluster: kube.Cluster, doc: dict, namespace: str) -> None:
+    def attempt():
+        try:
+            kube.create_object(cluster, doc, namespace)
+            return True, None
+        except kube.ApiException as err:
+            if err.status == 403 and NO_SERVICE_ACCOUNT_YET in api_message(err):
+                return False, err       # its controller lags (e.g. after an API server restart)
+            raise
+    outcome = waits.poll("namespace-ready", attempt, interval_s=0.5)
+    if not outcome.ok:
+        raise outcome.last
 
 
 def api_message(err) -> str:

@@ -5,9 +5,10 @@ that forbid privileged pods the PROXY checks report "blocked by environment".
 """
 
 import ipaddress
+import time
 from dataclasses import dataclass, field
 
-from svc_conformance import kube, phases, proxyrules
+from svc_conformance import kube, phases, proxyrules, transient
 
 # Only sh builtins and the dump tools: the real kube-proxy image (distroless-iptables) has a shell,
 # iptables/nft/conntrack and almost nothing else (no cat, tr, head, mktemp). Each tool's own exit
@@ -144,21 +145,86 @@ class NodeState:
         return []
 
 
+# Nodes are listed again at most this often during a run (joined nodes inspected, removed ones dropped).
+NODE_REFRESH_S = 5.0
+
+
+def not_inspectable(node) -> str | None:
+    """Why the inspector cannot look at this node, or None. A node that is not Ready (a dead kubelet:
+    its pods never start, execs never answer), not Linux, or without a kubelet of its own (virtual
+    kubelet, Fargate: no kube-proxy either) is left out and named, never waited for."""
+    labels = node.metadata.labels or {}
+    os_name = labels.get("kubernetes.io/os", "linux")
+    if os_name != "linux":
+        return f"{os_name} node"
+    if labels.get("type") == "virtual-kubelet":
+        return "virtual kubelet (no node to inspect)"
+    if labels.get("eks.amazonaws.com/compute-type") == "fargate":
+        return "Fargate node (no kube-proxy, no host network)"
+    ready = next((c for c in node.status.conditions or [] if c.type == "Ready"), None)
+    if ready is None or ready.status != "True":
+        return f"NotReady ({ready.reason if ready and ready.reason else 'no Ready condition'})"
+    return None
+
+
+def pod_ready(pod) -> bool:
+    return pod.metadata.deletion_timestamp is None and any(
+        c.type == "Ready" and c.status == "True" for c in (pod.status.conditions or []))
+
+
+def node_map(nodes, pods) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """(node -> ready inspector pod, node -> why it is left out, inspectable nodes with no ready pod)."""
+    ready_pods = {p.spec.node_name: p.metadata.name for p in pods if p.spec.node_name and pod_ready(p)}
+    inspected, left_out, waiting = {}, {}, []
+    for node in sorted(nodes, key=lambda n: n.metadata.name):
+        name, why = node.metadata.name, not_inspectable(node)
+        if why:
+            left_out[name] = why
+        elif name in ready_pods:
+            inspected[name] = ready_pods[name]
+        else:
+            waiting.append(name)
+    return inspected, left_out, waiting
+
+
 @dataclass
 class Inspector:
     cluster: kube.Cluster
     namespace: str
     pods: dict[str, str]        # node name -> inspector pod name
+    left_out: dict[str, str] = field(default_factory=dict)     # node -> why it is not inspected
+    listed_at: float = field(default_factory=time.monotonic)
+
+    def coverage(self) -> str:
+        """What a PROXY verdict was judged on: "judged on 2 of 3 nodes; ghost: NotReady, not inspected"."""
+        total = len(self.pods) + len(self.left_out)
+        text = f"judged on {len(self.pods)} of {total} nodes"
+        return text + "".join(f"; {n}: {why}, not inspected" for n, why in sorted(self.left_out.items()))
+
+    def follow_nodes(self, force: bool = False) -> None:
+        """Follow nodes that join, leave or die during the run (at most every NODE_REFRESH_S)."""
+        if not force and time.monotonic() - self.listed_at < NODE_REFRESH_S:
+            return
+        nodes = self.cluster.core.list_node().items
+        pods = self.cluster.core.list_namespaced_pod(self.namespace, label_selector="app=node-inspector").items
+        inspected, left_out, waiting = node_map(nodes, pods)
+        for name in waiting:        # joined during the run: named until its inspector pod is Ready
+            left_out[name] = "joined during the run, its inspector pod not Ready yet"
+        self.pods, self.left_out, self.listed_at = inspected, left_out, time.monotonic()
 
     def dump_node(self, node: str, pod: str, attempts: int = 2) -> NodeState:
-        """One node's complete dump, or InspectionBlocked naming why it could not be had."""
+        """One node's complete dump, or InspectionBlocked naming why it could not be had. A transient
+        API error on every attempt is raised as such: the wait around it tries again (waits.poll)."""
         why: list[str] = []
+        trouble = None
         for _ in range(attempts):
             try:
                 result = kube.exec_with_status(self.cluster, self.namespace, pod, ["/bin/sh", "-c", DUMP_SCRIPT], 60)
             except Exception as err:  # noqa: BLE001 - any exec failure means: could not look
+                trouble = err if transient.is_transient(err) else None
                 why = [f"exec failed: {' '.join(str(err).split())[:300]}"]
                 continue
+            trouble = None
             state = NodeState(node, proxyrules.split_inspector_output(result.stdout))
             why = state.problems()
             if result.returncode != 0:
@@ -166,8 +232,21 @@ class Inspector:
                            f"the dump script exited {result.returncode}: {' '.join(result.stderr.split())[:300]}")
             if not why:
                 return state
+        if trouble is not None:
+            raise trouble
         raise InspectionBlocked(f"the node inspector on {node} could not read kube-proxy state: {'; '.join(why)}")
 
     def dump(self) -> list[NodeState]:
+        """Every inspected node's dump. A node that stopped being Ready since it was listed is left
+        out and named (its kubelet is gone), not taken as a reason to block."""
         with phases.phase("inspector-dump"):
-            return [self.dump_node(node, pod) for node, pod in sorted(self.pods.items())]
+            self.follow_nodes()
+            states = []
+            for node, pod in sorted(self.pods.items()):
+                try:
+                    states.append(self.dump_node(node, pod))
+                except InspectionBlocked:
+                    self.follow_nodes(force=True)
+                    if node in self.pods:
+                        raise
+            return states

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 import urllib3
+import websocket
 from kubernetes import client, config, dynamic
 from kubernetes.client.rest import ApiException
 from kubernetes.config.config_exception import ConfigException
@@ -48,7 +49,6 @@ def connect(kubeconfig: str | None, context: str | None, timeout_s: float = 10.0
     except Exception as err:  # noqa: BLE001 - yaml or file errors from a broken kubeconfig
         detail = " ".join(str(err).split())
         raise SetupError(f"kubeconfig {path} is unusable: {type(err).__name__}: {detail}", EXIT_KUBECONFIG) from None
-    api.configuration.retries = 1
     cluster = Cluster(api, path, context)
     try:
         client.VersionApi(api).get_code(_request_timeout=timeout_s)
@@ -62,14 +62,57 @@ def connect(kubeconfig: str | None, context: str | None, timeout_s: float = 10.0
         cause = getattr(err, "reason", None) or err
         raise SetupError(f"the API server {host} is unreachable: {' '.join(str(cause).split())[:200]}",
                          EXIT_UNREACHABLE) from None
+    bound_requests(api)         # after the preflight: bad input gets its answer at once, not after retries
     return cluster
+
+
+# Every REST call gets a deadline: one stalled request must not hang the run (connect, read seconds).
+REQUEST_TIMEOUT_S = (10, 60)
+# The exec (websocket) upgrade: websocket-client connects with no timeout of its own.
+EXEC_HANDSHAKE_TIMEOUT_S = 30
+
+
+def api_retries() -> urllib3.Retry:
+    """Retries inside the client, with backoff (about 30 s in all): a refused or reset connection (the
+    API server restarting), a 429 from API Priority and Fairness (its Retry-After is honoured) and a
+    5xx. POST is included: a create that was applied before the connection broke comes back as 409,
+    which the callers that create take as "already there" when the object is the run's own."""
+    return urllib3.Retry(total=8, connect=8, read=4, status=8, other=2, backoff_factor=0.5, backoff_max=8,
+                         status_forcelist=(429, 500, 502, 503, 504), raise_on_status=False,
+                         allowed_methods=frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "POST", "PATCH"}))
+
+
+def bound_requests(api: client.ApiClient) -> None:
+    """Retries with backoff and a timeout for every request the suite makes through this client."""
+    api.configuration.retries = api_retries()
+    api.rest_client = type(api.rest_client)(api.configuration)     # the pool is built with the retries
+    call_api = api.call_api
+
+    def call_with_timeout(*args, **kwargs):
+        if kwargs.get("_request_timeout") is None:
+            kwargs["_request_timeout"] = REQUEST_TIMEOUT_S
+        return call_api(*args, **kwargs)
+    api.call_api = call_with_timeout
+    websocket.setdefaulttimeout(EXEC_HANDSHAKE_TIMEOUT_S)
+
+
+RUN_LABEL = "svc-conformance.io/run-id"
 
 
 def create_object(cluster: Cluster, doc: dict, namespace: str) -> dict:
     resource = cluster.dynamic().resources.get(api_version=doc["apiVersion"], kind=doc["kind"])
-    if resource.namespaced:
-        return resource.create(body=doc, namespace=namespace).to_dict()
-    return resource.create(body=doc).to_dict()
+    where = {"namespace": namespace} if resource.namespaced else {}
+    try:
+        return resource.create(body=doc, **where).to_dict()
+    except ApiException as err:
+        run = (doc.get("metadata", {}).get("labels") or {}).get(RUN_LABEL)
+        if err.status != 409 or not run:
+            raise
+        # A create retried after a broken connection finds the object it made: the run's own is fine.
+        found = resource.get(name=doc["metadata"]["name"], **where).to_dict()
+        if (found.get("metadata", {}).get("labels") or {}).get(RUN_LABEL) != run:
+            raise
+        return found
 
 
 @dataclass

@@ -12,6 +12,17 @@ class CheckFailed(AssertionError):
         super().__init__(f"{statement}\n  expected: {expected}\n  observed: {observed}")
 
 
+COULD_NOT_RUN_PREFIX = "could not run: "
+
+
+class CouldNotRun(Exception):
+    """The check could not observe: the API server kept failing past the wait's deadline. Reported as
+    an errored result (the run is incomplete), never as a failed statement."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"{COULD_NOT_RUN_PREFIX}{reason}")
+
+
 def not_supported(reason: str):
     pytest.skip(f"not supported: {reason}")
 

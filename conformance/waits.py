@@ -6,7 +6,8 @@ Each timeout has a documented maximum; `--timeout-scale` multiplies them all for
 import time
 from dataclasses import dataclass
 
-from svc_conformance import phases
+from svc_conformance import phases, transient
+from svc_conformance.outcomes import CouldNotRun
 
 # name -> seconds (maximum the suite waits for that kind of convergence at scale 1.0)
 TIMEOUTS = {
@@ -57,24 +58,37 @@ def poll(name: str, attempt, consecutive: int | None = None, interval_s: float =
     """Call attempt() -> (ok, observation) until ok `consecutive` times in a row or the deadline passes.
 
     give_up(observation, elapsed_s) -> bool may end a failing wait early: only for a shared dependency
-    already established dead (never for one that answers wrong)."""
+    already established dead (never for one that answers wrong).
+
+    An attempt that raises a transient API error (conformance/transient.py) observed nothing: it breaks
+    the streak and the wait goes on. When the wait's last attempt was such an error at the deadline,
+    the check could not look: CouldNotRun (errored), never a failure built on a stale observation."""
     need = consecutive or CONSECUTIVE.get(name, 1)
     start = time.monotonic()
     end = start + deadline_s(name)
-    streak = attempts = 0
-    last = streak_start = None
+    streak = attempts = errors = 0
+    last = streak_start = trouble = None
     while True:
         attempts += 1
         before = time.monotonic()
-        ok, last = attempt()
+        try:
+            ok, last = attempt()
+            trouble = None
+        except Exception as err:  # noqa: BLE001 - only transient API trouble is retried
+            if not transient.is_transient(err):
+                raise
+            ok, trouble, errors = False, transient.describe(err), errors + 1
         streak = streak + 1 if ok else 0
         if streak == 1:
             streak_start = before - start
         if streak >= need:
             return Outcome(True, last, time.monotonic() - start, attempts, started_at=start, first_ok_s=streak_start)
-        if not ok and give_up is not None and give_up(last, time.monotonic() - start):
+        if not ok and trouble is None and give_up is not None and give_up(last, time.monotonic() - start):
             return Outcome(False, last, time.monotonic() - start, attempts, gave_up=True)
         if time.monotonic() + interval_s > end:
+            if trouble is not None:
+                raise CouldNotRun(f"the API server kept failing the '{name}' wait ({errors} of {attempts} "
+                                  f"attempts in {time.monotonic() - start:.0f}s, the last one too): {trouble}")
             return Outcome(False, last, time.monotonic() - start, attempts)
         time.sleep(interval_s)
         phases.add("poll-sleep", interval_s)

@@ -20,6 +20,9 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--nodes", type=_node_count, default=1,
                     help=f"number of nodes (1 to {MAX_NODES}): node 0 runs the control plane, each further node "
                          "is a network namespace with its own containerd, kubelet and kube-proxy")
+    up.add_argument("--kube-proxy-config", type=_kube_proxy_setting, action="append", default=[],
+                    metavar="KEY=VALUE", help="set a KubeProxyConfiguration field on every node (repeatable; "
+                    "dotted, e.g. iptables.minSyncPeriod=10s)")
     sub.add_parser("status", help="components, versions, health; exit 0 only when all healthy")
     sub.add_parser("kubeconfig", help="print the admin kubeconfig path")
     sub.add_parser("down", help="stop everything and remove what up created")
@@ -32,6 +35,14 @@ def _node_count(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= MAX_NODES:
         raise argparse.ArgumentTypeError(f"{text!r} is not a node count from 1 to {MAX_NODES}")
     return int(text)
+
+
+def _kube_proxy_setting(text: str) -> dict:
+    from localcluster.configs import parse_setting
+    try:
+        return parse_setting(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _domain(text: str) -> str:
@@ -47,7 +58,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "up":
             from localcluster.up import up
-            up(args.proxy_mode, args.ip_family, say, cluster_domain=args.cluster_domain, node_count=args.nodes)
+            from localcluster.configs import merge
+            overrides: dict = {}
+            for setting in args.kube_proxy_config:
+                overrides = merge(overrides, setting)
+            up(args.proxy_mode, args.ip_family, say, cluster_domain=args.cluster_domain, node_count=args.nodes,
+               kube_proxy_overrides=overrides)
         elif args.command == "down":
             from localcluster.down import down
             down(say)

@@ -112,7 +112,8 @@ def kubelet_config(topology: Topology, node: Node | None = None) -> Path:
     return _write_json(files.config / "kubelet.yaml", doc)
 
 
-def kube_proxy_config(topology: Topology, mode: str, node: Node | None = None) -> Path:
+def kube_proxy_config(topology: Topology, mode: str, node: Node | None = None,
+                      overrides: dict | None = None) -> Path:
     node = node or topology.node_list[0]
     files = paths.for_node(node)
     doc = {
@@ -127,4 +128,29 @@ def kube_proxy_config(topology: Topology, mode: str, node: Node | None = None) -
         # Do not touch the host's conntrack sysctls: a VM may refuse them and they outlive the cluster.
         "conntrack": {"maxPerCore": 0, "min": 0, "tcpEstablishedTimeout": "0s", "tcpCloseWaitTimeout": "0s"},
     }
-    return _write_json(files.config / "kube-proxy.yaml", doc)
+    return _write_json(files.config / "kube-proxy.yaml", merge(doc, overrides or {}))
+
+
+def merge(doc: dict, overrides: dict) -> dict:
+    """overrides laid over doc, nested mappings merged key by key (a KubeProxyConfiguration patch)."""
+    out = dict(doc)
+    for key, value in overrides.items():
+        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def parse_setting(text: str) -> dict:
+    """`iptables.minSyncPeriod=10s` -> {"iptables": {"minSyncPeriod": "10s"}}; values as YAML scalars
+    (10 -> int, true -> bool, 10s -> str)."""
+    import yaml
+    key, sep, value = text.partition("=")
+    parts = [p for p in key.strip().split(".") if p]
+    if not sep or not parts:
+        raise ValueError(f"{text!r} is not KEY=VALUE (a dotted KubeProxyConfiguration field, e.g. "
+                         "iptables.minSyncPeriod=10s)")
+    parsed = yaml.safe_load(value) if value.strip() else ""
+    if isinstance(parsed, (dict, list)):
+        raise ValueError(f"{text!r}: the value must be a scalar")
+    for part in reversed(parts):
+        parsed = {part: parsed}
+    return parsed

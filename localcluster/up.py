@@ -129,7 +129,7 @@ def _start_nodes(bins, topology: Topology, archives: list[Path], started: list[s
                  TIMEOUTS["node-ready"], started, culprit=node.component("kubelet"))
 
 
-def _node_configs(topology: Topology, proxy_mode: str) -> None:
+def _node_configs(topology: Topology, proxy_mode: str, kube_proxy_overrides: dict) -> None:
     for node in topology.node_list:
         files = paths.for_node(node)
         for d in (files.config, files.kubelet_root):
@@ -137,7 +137,7 @@ def _node_configs(topology: Topology, proxy_mode: str) -> None:
         configs.kubeconfig(files.config / "kubelet.kubeconfig", topology, pki.kubelet_client(node.name))
         configs.cni_conflist(topology, node)
         configs.kubelet_config(topology, node)
-        configs.kube_proxy_config(topology, proxy_mode, node)
+        configs.kube_proxy_config(topology, proxy_mode, node, kube_proxy_overrides)
 
 
 def _http_ok(url: str) -> bool:
@@ -149,7 +149,9 @@ def _http_ok(url: str) -> bool:
         return False
 
 
-def up(proxy_mode: str, ip_family: str, say=print, cluster_domain: str = CLUSTER_DOMAIN, node_count: int = 1) -> None:
+def up(proxy_mode: str, ip_family: str, say=print, cluster_domain: str = CLUSTER_DOMAIN, node_count: int = 1,
+       kube_proxy_overrides: dict | None = None) -> None:
+    kube_proxy_overrides = kube_proxy_overrides or {}
     current = state.load()
     running = components.names(current.get("nodes", 1)) if current else components.ORDER
     if current and all(processes.pid_of(n) for n in running):
@@ -175,7 +177,8 @@ def up(proxy_mode: str, ip_family: str, say=print, cluster_domain: str = CLUSTER
     say(f"binaries ready in {time.monotonic() - t0:.0f}s ({bins})")
     # From here on the host changes: record the baseline first so `down` can undo everything.
     state.save({"proxy_mode": proxy_mode, "ip_family": ip_family, "cluster_domain": cluster_domain,
-                "nodes": node_count, "bins": str(bins), "baseline": hostnet.inventory(), "started": time.time()})
+                "nodes": node_count, "bins": str(bins), "baseline": hostnet.inventory(), "started": time.time(),
+                "kube_proxy_overrides": kube_proxy_overrides})
     for d in (paths.LOGS, paths.CONFIG, paths.PIDS, paths.KUBELET_ROOT):
         d.mkdir(parents=True, exist_ok=True)
     hostnet.setup(topology)
@@ -184,7 +187,7 @@ def up(proxy_mode: str, ip_family: str, say=print, cluster_domain: str = CLUSTER
         target = paths.ADMIN_KUBECONFIG if client == "admin" else paths.CONFIG / f"{client}.kubeconfig"
         configs.kubeconfig(target, topology, client)
     configs.resolv_conf()
-    _node_configs(topology, proxy_mode)
+    _node_configs(topology, proxy_mode, kube_proxy_overrides)
     started, archives = _start_control_plane(bins, topology, say)
     _start_nodes(bins, topology, archives, started, say)
     say("deploying CoreDNS")

@@ -11,8 +11,9 @@ Outcome rules (docs/DESIGN.md):
 - worker crash (xdist)    -> ``failed`` with reason ``crashed: ...``
 - no outcome (interrupted)-> ``failed`` with reason ``no outcome recorded (interrupted?)``
 - collected, never run    -> ``skipped`` with reason ``not run: ...`` (the session stopped first)
+- could not observe       -> ``failed`` with reason ``could not run: ...`` (API errors past a deadline)
 
-A setup error, a crash and a missing outcome are *errored* results (``is_errored``): the check could
+A setup error, a crash, a missing outcome and "could not run" are *errored* results (``is_errored``): the check could
 not run, so for the verdict they make a run incomplete, not non-conformant (reports.document).
 """
 
@@ -28,8 +29,10 @@ SETUP_ERROR_PREFIX = "setup error: "
 CRASHED_PREFIX = "crashed: "
 NO_OUTCOME_REASON = "no outcome recorded (interrupted?)"
 NOT_RUN_REASON = "not run: the session stopped before this check ran"
+# A check whose observations the API server kept from it past the deadline (conformance.outcomes.CouldNotRun).
+COULD_NOT_RUN_PREFIX = "could not run: "
 # Reasons of a ``failed`` result that mean "could not run", not "does not hold".
-ERRORED_REASON_PREFIXES = (SETUP_ERROR_PREFIX, CRASHED_PREFIX, NO_OUTCOME_REASON)
+ERRORED_REASON_PREFIXES = (SETUP_ERROR_PREFIX, CRASHED_PREFIX, NO_OUTCOME_REASON, COULD_NOT_RUN_PREFIX)
 
 # Item.add_report_section(when, key, ...) titles a section "Captured <key> <when>".
 EVIDENCE_KEY_PREFIX = "evidence: "
@@ -57,7 +60,7 @@ def skip_reason(longrepr) -> str:
     return text.removeprefix("Skipped: ").strip()
 
 
-_CHECK_FAILED = re.compile(r"^(?:\w+\.)*CheckFailed: ")
+_CHECK_FAILED = re.compile(r"^(?:\w+\.)*(?:CheckFailed|CouldNotRun): ")
 
 
 def failure_summary(report) -> str:

@@ -33,11 +33,16 @@ def all_over_tcp(ctx, family):
     ctx.expect_dns(f"{COUNT} endpoints in several slices: TCP returns all of them",
                    [Expectation(ctx.fqdn("big"), RDTYPE[family], frozenset(addresses(family)), "exact")],
                    transports=("tcp",))
-    udp = ctx.client.ask([dnswire.Question(ctx.fqdn("big"), RDTYPE[family])])[0]
+    def attempt():
+        answers = ctx.client.ask([dnswire.Question(ctx.fqdn("big"), RDTYPE[family])])
+        return answers[0].message is not None and answers[0].truncated, answers[0], answers
+    outcome, cause = ctx.poll_dns("over UDP the answer is truncated", attempt)
+    udp = outcome.last
     ctx.attach("udp answer", f"truncated={udp.truncated} rcode={udp.rcode}")
     if udp.message is None or not udp.truncated:
         raise CheckFailed("over UDP (no EDNS, 512 bytes) the answer is truncated", "TC flag set",
-                          f"truncated={udp.truncated}, error={udp.error}")
+                          f"truncated={udp.truncated}, error={udp.error} (after {outcome.elapsed_s:.0f}s, "
+                          f"{outcome.attempts} attempts{cause})")
 
 
 SCENARIO = Scenario(

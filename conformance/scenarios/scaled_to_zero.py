@@ -25,11 +25,20 @@ def headless_nxdomain(ctx, family):
 @check("PROXY-03", per_family=True)
 def rejected_promptly(ctx, family):
     ips = a.require_service_family(ctx, "zero-cip", family)
-    state = ctx.client.tcp_connect(ips[0], 80)
-    ctx.attach("connect to the VIP", state)
-    if state != "refused":
-        raise CheckFailed("ClusterIP with no endpoints: connections are rejected promptly, not hung",
-                          "connection refused", state)
+    statement = "ClusterIP with no endpoints: connections are rejected promptly, not hung"
+    seen = []
+    # Polled: kube-proxy writes the REJECT rule within its sync period (minSyncPeriod may be 10 s or
+    # more); before that a just-created VIP may answer "no route to host" or time out.
+
+    def attempt():
+        seen.append(ctx.client.tcp_connect(ips[0], 80))
+        return seen[-1] == "refused", seen[-1]
+    # A refusal is kube-proxy's REJECT answering: it ends a node's established silence (proxy_health).
+    outcome, cause = ctx.poll_vip(statement, attempt, answered=lambda state: state == "refused", consecutive=2)
+    ctx.attach("connects to the VIP", {"last": outcome.last, "attempts": outcome.attempts, "seen": seen[-10:]})
+    if not outcome.ok:
+        raise CheckFailed(statement, "connection refused (twice in a row)",
+                          f"{outcome.last} (after {outcome.elapsed_s:.0f}s, {outcome.attempts} attempts{cause})")
 
 
 SCENARIO = Scenario(

@@ -3,6 +3,7 @@
 POD-02 (a replaced pod keeps its name) is the scenario statefulset-identity."""
 
 from svc_conformance import assertions as a
+from svc_conformance import waits
 from svc_conformance.context import RDTYPE
 from svc_conformance.dnswire import reverse_name
 from svc_conformance.outcomes import CheckFailed
@@ -68,11 +69,18 @@ def per_pod_reach(ctx, family):
     for p in pods:
         name = f"{p.metadata.name}.nginx-headless.{ctx.namespace}.svc.{ctx.zone}."
         ctx.expect_dns(f"{name} resolves", [Expectation(name, RDTYPE[family], frozenset(ctx.pod_ips([p], family)))])
-    replies = ctx.client.http_get([a.url(ip, 8080) for p in pods for ip in ctx.pod_ips([p], family)])
-    wrong = [(r.target, r.body or r.error) for r, p in zip(replies, pods) if r.body != p.metadata.name]
+    targets = [(p.metadata.name, ip) for p in pods for ip in ctx.pod_ips([p], family)]
+
+    def attempt():
+        replies = ctx.client.http_get([a.url(ip, 8080) for _, ip in targets])
+        wrong = [(r.target, r.body or r.error) for r, (name, _) in zip(replies, targets) if r.body != name]
+        return not wrong, (replies, wrong)
+    outcome = waits.poll("reach", attempt)
+    replies, wrong = outcome.last
     ctx.attach("replies", {r.target: r.body or r.error for r in replies})
     if wrong:
-        raise CheckFailed("each per-pod DNS name reaches exactly that pod", "each pod answers as itself", f"{wrong}")
+        raise CheckFailed("each per-pod DNS name reaches exactly that pod", "each pod answers as itself",
+                          f"{wrong} (after {outcome.elapsed_s:.0f}s, {outcome.attempts} attempts)")
 
 
 @check("REACH-03", per_family=True)

@@ -40,9 +40,13 @@ def stable_identity(ctx, family):
     # Endpoint change -> DNS answer change, measured from the moment the replacement was Ready.
     ctx.metric("dns_convergence_s", round(converged.elapsed_s, 3))
     # Second signal, needed when the IP was reused: what the name resolves to answers as the new pod.
-    resolved = sorted(dnswire.rrset_values(ctx.ask_once(name, RDTYPE[family], tcp=True).message, name, RDTYPE[family]))
-    replies = ctx.client.http_get([a.url(ip, 8080, "/shell?cmd=echo%20%24POD_UID") for ip in resolved])
-    uids = {r.target: _shell_output(r.body) or r.error for r in replies}
+    def attempt():
+        resolved = sorted(dnswire.rrset_values(ctx.ask_once(name, RDTYPE[family], tcp=True).message, name,
+                                               RDTYPE[family]))
+        replies = ctx.client.http_get([a.url(ip, 8080, "/shell?cmd=echo%20%24POD_UID") for ip in resolved])
+        uids = {r.target: _shell_output(r.body) or r.error for r in replies}
+        return bool(resolved) and all(uid == new.metadata.uid for uid in uids.values()), (resolved, uids)
+    resolved, uids = waits.poll("reach", attempt).last
     ctx.attach("UID reported behind the name", uids)
     if not resolved or any(uid != new.metadata.uid for uid in uids.values()):
         raise CheckFailed("web-0's name reaches the replacement pod", f"UID {new.metadata.uid} (old {old_uid})",

@@ -105,6 +105,14 @@ def host_network_daemonsets_denied(api_client):
                             "host-network DaemonSets are not allowed here", _host_network_daemonset_refused)
 
 
+def host_network_pods_denied(api_client):
+    """Host-network pods refused while DaemonSets are accepted (an SCC, a pod policy): the inspector's
+    DaemonSet is created, its pods never are."""
+    return admission_denied(api_client, "deny-host-network-pods", "", "pods",
+                            "!has(object.spec.hostNetwork) || !object.spec.hostNetwork",
+                            "host-network pods are not allowed here", _host_network_pod_refused)
+
+
 def family_probe_denied(api_client):
     """The suite's dry-run Service that learns the IP families is refused (e.g. by a naming policy)."""
     return admission_denied(api_client, "deny-family-probe", "", "services",
@@ -156,6 +164,12 @@ def _host_network_daemonset_refused(api_client) -> bool:
                      "template": {"metadata": {"labels": {"a": "b"}},
                                   "spec": {"hostNetwork": True, "containers": [{"name": "c", "image": "x"}]}}}}
     return _refused(lambda: client.AppsV1Api(api_client).create_namespaced_daemon_set("default", body, dry_run="All"))
+
+
+def _host_network_pod_refused(api_client) -> bool:
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "policy-probe"},
+            "spec": {"hostNetwork": True, "containers": [{"name": "c", "image": "x"}]}}
+    return _refused(lambda: client.CoreV1Api(api_client).create_namespaced_pod("default", body, dry_run="All"))
 
 
 def _family_probe_refused(api_client) -> bool:

@@ -5,7 +5,7 @@ import pytest
 from kubernetes import client
 
 import expected_outcomes
-from cluster_changes import corefile_edit, corefile_option, host_network_daemonsets_denied
+from cluster_changes import corefile_edit, corefile_option, host_network_daemonsets_denied, host_network_pods_denied
 from localcluster import state
 from localcluster.topology import Topology
 from suite_runs import outcomes, run_suite
@@ -51,4 +51,16 @@ def test_forbidden_node_inspector_blocks_proxy_checks_only(local_cluster, tmp_pa
     _assert_outcomes(local_cluster, doc, output, blocked)
     reasons = {r["reason"] for r in doc["results"] if r["outcome"] == "blocked"}
     assert all("not allowed" in r and "host-network DaemonSets are not allowed here" in r for r in reasons), reasons
+    assert doc.get("verdict") == "incomplete" and code == 8, f"exit {code}, verdict {doc.get('verdict')}"
+
+
+def test_refused_inspector_pods_block_at_once_with_the_refusal(local_cluster, tmp_path, kube_api):
+    """The inspector's DaemonSet is accepted but its pods are refused (SCC, quota, a pod policy): the
+    DaemonSet's FailedCreate event blocks the PROXY checks at once with its message, no deadline."""
+    with host_network_pods_denied(kube_api):
+        code, doc, output = run_suite(local_cluster.kubeconfig, tmp_path)
+    blocked = {("clusterip-deployment", "PROXY-01", "-"): "blocked", ("clusterip-deployment", "PROXY-02", "-"): "blocked"}
+    _assert_outcomes(local_cluster, doc, output, blocked)
+    reasons = {r["reason"] for r in doc["results"] if r["outcome"] == "blocked"}
+    assert all("pods are refused" in r and "host-network pods are not allowed here" in r for r in reasons), reasons
     assert doc.get("verdict") == "incomplete" and code == 8, f"exit {code}, verdict {doc.get('verdict')}"

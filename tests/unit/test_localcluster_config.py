@@ -301,3 +301,30 @@ def test_pki_ensure_keeps_the_ca_and_follows_the_ip_family(state):
     assert "fd00:10:96::1" in ips and "fd00:250::1" in ips
     assert "10.96.0.1" not in ips
     assert _issued_by(_load("apiserver"), _load("ca"))
+
+
+@pytest.mark.parametrize("text,parsed", [
+    ("iptables.minSyncPeriod=10s", {"iptables": {"minSyncPeriod": "10s"}}),
+    ("nftables.syncPeriod=30s", {"nftables": {"syncPeriod": "30s"}}),
+    ("conntrack.maxPerCore=0", {"conntrack": {"maxPerCore": 0}}),
+    ("ipvs.strictARP=true", {"ipvs": {"strictARP": True}}),
+])
+def test_kube_proxy_setting_parses_dotted_fields(text, parsed):
+    assert configs.parse_setting(text) == parsed
+
+
+@pytest.mark.parametrize("text", ["minSyncPeriod", "=10s", "a.b={x: 1}"])
+def test_kube_proxy_setting_refuses_what_is_not_key_value(text):
+    with pytest.raises(ValueError):
+        configs.parse_setting(text)
+
+
+def test_kube_proxy_overrides_are_laid_over_the_config(state):
+    """`up --kube-proxy-config iptables.minSyncPeriod=10s`: the field is set, the rest is the cluster's."""
+    topology = Topology("ipv4")
+    overrides = configs.merge(configs.parse_setting("iptables.minSyncPeriod=10s"),
+                              configs.parse_setting("conntrack.min=5"))
+    doc = json.loads(configs.kube_proxy_config(topology, "iptables", overrides=overrides).read_text())
+    assert doc["iptables"] == {"minSyncPeriod": "10s"}
+    assert doc["conntrack"] == {"maxPerCore": 0, "min": 5, "tcpEstablishedTimeout": "0s", "tcpCloseWaitTimeout": "0s"}
+    assert doc["mode"] == "iptables" and doc["hostnameOverride"] == NODE_NAME

@@ -1,0 +1,98 @@
+"""A healthy cluster under conditions production clusters have every day still gets exactly the healthy
+outcome map and exit 0: a slower kube-proxy, a dead node's Node object, an API server restart, API
+Priority and Fairness throttling the suite. Each condition is real (production_conditions.py)."""
+
+import json
+import time
+
+import pytest
+from kubernetes import client
+
+import expected_outcomes
+import production_conditions as conditions
+from localcluster import state
+from suite_runs import outcomes, run_suite, suite_seconds
+
+pytestmark = pytest.mark.e2e
+
+
+def _healthy_map(local_cluster) -> dict:
+    return expected_outcomes.healthy(local_cluster.ip_family, expected_outcomes.collected_items())
+
+
+def _assert_healthy_run(local_cluster, kube_api, code, doc, output, what: str) -> None:
+    wrong = expected_outcomes.diff(_healthy_map(local_cluster), outcomes(doc))
+    assert not wrong, f"{what}: outcomes differ from the healthy map:\n" + "\n".join(wrong) + f"\n{output[-4000:]}"
+    assert code == 0, f"{what}: a conformant run exits 0, got {code}\n{output[-3000:]}"
+    left = client.CoreV1Api(kube_api).list_namespace(
+        label_selector="app.kubernetes.io/managed-by=svc-conformance").items
+    assert not left, f"{what}: namespaces left behind: {[n.metadata.name for n in left]}\n{output[-2000:]}"
+
+
+def _record(name: str, **figures) -> None:
+    out = expected_outcomes.ROOT / "reports" / "out" / "production-conditions"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(figures, indent=1))
+
+
+def test_slow_kube_proxy_sync_is_waited_for(local_cluster, tmp_path, kube_api):
+    """kube-proxy with minSyncPeriod 10 s (large clusters use it): rules appear up to 10 s after a
+    change. Every observation is polled, so a just-created endpoint-less VIP that answers "no route"
+    before its REJECT rule exists (PROXY-03) is waited for, not failed."""
+    mode = local_cluster.proxy_mode
+    with conditions.kube_proxy_reconfigured(state.load(), {mode: {"minSyncPeriod": "10s", "syncPeriod": "30s"}}):
+        time.sleep(3)       # kube-proxy's first sync after its restart
+        start = time.monotonic()
+        code, doc, output = run_suite(local_cluster.kubeconfig, tmp_path)
+    _record("slow-kube-proxy", wall_s=round(time.monotonic() - start, 1), suite_s=suite_seconds(doc), exit=code)
+    _assert_healthy_run(local_cluster, kube_api, code, doc, output, "kube-proxy minSyncPeriod 10s")
+
+
+def test_ghost_node_is_left_out_and_named(local_cluster, tmp_path, kube_api):
+    """A Node object whose kubelet is gone (NotReady, unreachable taints): the inspector leaves it out
+    at once and names it in the facts and in every PROXY evidence; its inspector pod, which can never
+    confirm its deletion, is force-deleted at the end so the run's namespaces go."""
+    core = client.CoreV1Api(kube_api)
+    with conditions.ghost_node(core) as ghost:
+        start = time.monotonic()
+        code, doc, output = run_suite(local_cluster.kubeconfig, tmp_path)
+        wall_s = time.monotonic() - start
+    _record("ghost-node", wall_s=round(wall_s, 1), suite_s=suite_seconds(doc), exit=code)
+    _assert_healthy_run(local_cluster, kube_api, code, doc, output, "a ghost node")
+    facts = doc["cluster"]
+    assert ghost in facts.get("nodes_not_inspected", {}), f"the ghost node is not named in the facts: {facts}"
+    assert "NotReady" in facts["nodes_not_inspected"][ghost]
+    proxy = [r for r in doc["results"] if r["area"] == "PROXY" and r["outcome"] == "passed"]
+    assert proxy, "no PROXY check passed"
+    for r in proxy:
+        shown = {e["name"]: e["content"] for e in r["evidence"]}
+        assert f"{ghost}: NotReady" in shown.get("nodes inspected", ""), \
+            f"{r['scenario']}/{r['check']}: the PROXY evidence does not name the ghost node: {sorted(shown)}"
+    assert "force-deleted pod" in output and ghost in output, f"no force-deletion said:\n{output[-2000:]}"
+
+
+def test_api_server_restart_mid_run(local_cluster, tmp_path, kube_api):
+    """kube-apiserver down for 5 s, 20 s into the run: no check fails, nothing is left behind."""
+    with conditions.apiserver_restarted_after(state.load(), delay_s=20) as when:
+        start = time.monotonic()
+        code, doc, output = run_suite(local_cluster.kubeconfig, tmp_path)
+    assert "stopped" in when and when["stopped"] - start < 60, f"the API server was not restarted mid-run: {when}"
+    _record("apiserver-restart", wall_s=round(time.monotonic() - start, 1), suite_s=suite_seconds(doc),
+            exit=code, down_s=round(when.get("started", 0) - when["stopped"], 1))
+    _assert_healthy_run(local_cluster, kube_api, code, doc, output, "the API server restarted mid-run")
+
+
+def test_api_priority_and_fairness_throttling(local_cluster, tmp_path, kube_api):
+    """The suite's user gets a priority level of the least share, no queue, and other clients of the
+    same user keep its seats busy: requests beyond them are answered 429 at once. The client retries
+    them with backoff, waits retry through them; the verdict is unchanged."""
+    with conditions.throttled_user_kubeconfig(kube_api, local_cluster.kubeconfig) as (kubeconfig, rejected):
+        before = rejected()
+        start = time.monotonic()
+        with conditions.competing_load(kubeconfig):
+            code, doc, output = run_suite(kubeconfig, tmp_path)
+        wall_s = time.monotonic() - start
+        throttled = rejected() - before
+    _record("apf-throttled", wall_s=round(wall_s, 1), suite_s=suite_seconds(doc), exit=code, rejected_429=throttled)
+    _assert_healthy_run(local_cluster, kube_api, code, doc, output, "API Priority and Fairness throttling")
+    assert throttled > 0, "the priority level rejected nothing: the condition was not reproduced"
