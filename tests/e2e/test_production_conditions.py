@@ -62,8 +62,8 @@ def test_ghost_node_is_left_out_and_named(local_cluster, tmp_path, kube_api):
     facts = doc["cluster"]
     assert ghost in facts.get("nodes_not_inspected", {}), f"the ghost node is not named in the facts: {facts}"
     assert "NotReady" in facts["nodes_not_inspected"][ghost]
-    proxy = [r for r in doc["results"] if r["area"] == "PROXY" and r["outcome"] == "passed"]
-    assert proxy, "no PROXY check passed"
+    proxy = [r for r in doc["results"] if r["check"] in ("PROXY-01", "PROXY-02") and r["outcome"] == "passed"]
+    assert len(proxy) == 2, "PROXY-01/02 (the rule checks) did not both pass"
     for r in proxy:
         shown = {e["name"]: e["content"] for e in r["evidence"]}
         assert f"{ghost}: NotReady" in shown.get("nodes inspected", ""), \
