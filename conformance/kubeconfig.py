@@ -4,7 +4,8 @@ so `svc-conformance run` decides what to start without importing it (0.6 s, 1.7 
 import os
 from pathlib import Path
 
-LOCAL_CLUSTER_KUBECONFIG = Path("/var/lib/localcluster/admin.kubeconfig")
+# localcluster.paths.ADMIN_KUBECONFIG, without importing localcluster (an optional extra).
+LOCAL_CLUSTER_KUBECONFIG = Path(os.environ.get("LOCALCLUSTER_STATE", "/var/lib/localcluster")) / "admin.kubeconfig"
 
 # Distinct exit statuses for bad input (documented in README).
 EXIT_KUBECONFIG = 10
@@ -13,6 +14,7 @@ EXIT_CREDENTIALS = 12
 EXIT_RBAC = 13
 EXIT_ADMISSION = 14
 EXIT_IMAGE = 15
+EXIT_LOCAL_CLUSTER = 16      # no kubeconfig, and the local cluster is up but unhealthy
 
 
 class SetupError(Exception):
