@@ -1,7 +1,8 @@
 """`svc-conformance run|cleanup|images|report` (also `python -m svc_conformance ...`).
 
 run      run the suite (pytest on the installed suite, reports into ./reports/out); with no kubeconfig
-         anywhere, against the project's local cluster, brought up first if needed
+         anywhere, against the project's local cluster as it is (brought up first if it is not; exit 16
+         naming what is unhealthy when it is up but unhealthy)
 cleanup  delete what an interrupted run left (namespaces labelled by the suite) and verify it is gone
 images   list every image the suite uses (for mirroring into a private registry)
 report   rebuild or check reports: allure (offline Allure HTML), summary (summary.html), validate
@@ -18,7 +19,7 @@ import sys
 from pathlib import Path
 
 import svc_conformance
-from svc_conformance import kubeconfig, manifests
+from svc_conformance import kubeconfig, local_cluster, manifests
 
 SUITE_DIR = Path(svc_conformance.__file__).resolve().parent     # conformance/ of a checkout, or the installed package
 # pytest's configuration for the suite, given with -c: no ini file or conftest.py above the suite applies.
@@ -48,11 +49,14 @@ def run(pytest_args: list[str]) -> int:
             print(f"svc-conformance: the local cluster needs the localcluster extra ({LOCAL_CLUSTER_EXTRA}); "
                   f"missing: {', '.join(missing)}", file=sys.stderr)
             return kubeconfig.EXIT_KUBECONFIG
-        # The same interpreter, from the user's directory: localcluster is an installed package.
-        healthy = subprocess.run([sys.executable, "-m", "localcluster", "status"],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
-        if not healthy:
-            up = subprocess.run([sys.executable, "-m", "localcluster", "up"])
+        decision = local_cluster.inspect()
+        if decision.action == "unhealthy":
+            print(f"svc-conformance: {decision.message}", file=sys.stderr)
+            return kubeconfig.EXIT_LOCAL_CLUSTER
+        if decision.action == "up":
+            print(f"svc-conformance: {decision.message}", flush=True)
+            # The same interpreter, from the user's directory: localcluster is an installed package.
+            up = subprocess.run([sys.executable, "-m", "localcluster", "up", *decision.up_args])
             if up.returncode != 0:
                 return up.returncode
         pytest_args = ["--kubeconfig", str(kubeconfig.LOCAL_CLUSTER_KUBECONFIG), *pytest_args]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from kubernetes.client.rest import ApiException
 
+from svc_conformance import discovery
 from svc_conformance.kube import Cluster
 
 LOG_LINES = 500                    # per container: the recent past is what explains a failure
@@ -52,12 +53,16 @@ def _events(cluster: Cluster, namespace: str) -> str:
 
 def _pod_logs(cluster: Cluster, namespace: str, selector: str | None, prefix: str, parts: dict) -> list:
     pods = cluster.core.list_namespaced_pod(namespace, label_selector=selector).items
+    _logs(cluster, namespace, pods, prefix, parts)
+    return pods
+
+
+def _logs(cluster: Cluster, namespace: str, pods: list, prefix: str, parts: dict) -> None:
     for pod in pods:
         for container in pod.spec.containers:
             _try(parts, f"{prefix}{pod.metadata.name}_{container.name}.log",
                  lambda p=pod, c=container: cluster.core.read_namespaced_pod_log(
                      p.metadata.name, namespace, container=c.name, tail_lines=LOG_LINES) or "(empty log)\n")
-    return pods
 
 
 def collect(cluster: Cluster, namespace: str, inspector=None) -> dict[str, str]:
@@ -74,15 +79,17 @@ def collect(cluster: Cluster, namespace: str, inspector=None) -> dict[str, str]:
     _try(parts, "namespace/endpoints.yaml",
          lambda: _yaml_dump(api, cluster.core.list_namespaced_endpoints(namespace).items))
     _try(parts, "cluster-dns/configmaps.yaml", lambda: _yaml_dump(api, [
-        cm for cm in cluster.core.list_namespaced_config_map("kube-system").items
-        if "Corefile" in (cm.data or {})]))
-    _try(parts, "cluster-dns/pods.yaml",
-         lambda: _yaml_dump(api, _pod_logs(cluster, "kube-system", "k8s-app=kube-dns", "cluster-dns/", parts)))
+        cm for cm in cluster.core.list_namespaced_config_map(discovery.SYSTEM_NS).items
+        if discovery.is_dns_configmap(cm)]))
+    _try(parts, "cluster-dns/pods.yaml", lambda: _yaml_dump(api, _pod_logs(
+        cluster, discovery.SYSTEM_NS, discovery.dns_pod_selector(cluster.core), "cluster-dns/", parts)))
 
     def kube_proxy() -> str:
-        pods = _pod_logs(cluster, "kube-system", "k8s-app=kube-proxy", "kube-proxy/", parts)
-        return _yaml_dump(api, pods) if pods else "no kube-proxy pods (k8s-app=kube-proxy) in kube-system: " \
-                                                   "kube-proxy runs outside pods here, or is replaced\n"
+        pods = discovery.kube_proxy_pods(cluster.core)
+        _logs(cluster, discovery.SYSTEM_NS, pods, "kube-proxy/", parts)
+        return _yaml_dump(api, pods) if pods else (
+            f"no kube-proxy pods ({' or '.join(discovery.PROXY_SELECTORS)}) in kube-system: "
+            "kube-proxy runs outside pods here, or is replaced\n")
     _try(parts, "kube-proxy/pods.yaml", kube_proxy)
     if inspector is not None:
         def dumps() -> str:

@@ -1,5 +1,6 @@
 """Thin access to the cluster: connection (with clear errors), applying manifests, exec into pods."""
 
+import os
 from dataclasses import dataclass
 
 import urllib3
@@ -13,7 +14,8 @@ from svc_conformance import phases
 # Re-exported: the rest of the suite names them kube.SetupError, kube.EXIT_*, ...
 from svc_conformance.kubeconfig import (EXIT_ADMISSION, EXIT_CREDENTIALS, EXIT_IMAGE, EXIT_KUBECONFIG,  # noqa: F401
                                         EXIT_RBAC, EXIT_UNREACHABLE, LOCAL_CLUSTER_KUBECONFIG, SetupError,
-                                        require_kubeconfig_shape, resolve_kubeconfig)
+                                        merge_kubeconfigs, require_kubeconfig_shape, resolve_kubeconfig,
+                                        resolve_kubeconfigs)
 
 
 @dataclass
@@ -38,17 +40,24 @@ class Cluster:
         return dynamic.DynamicClient(self.api)
 
 
-def connect(kubeconfig: str | None, context: str | None, timeout_s: float = 10.0) -> Cluster:
-    path = resolve_kubeconfig(kubeconfig)
-    require_kubeconfig_shape(path)
+def api_client(kubeconfig: str | None, context: str | None) -> tuple[client.ApiClient, str]:
+    """The client for the kubeconfig file(s) in use (several merged as kubectl does) and their names;
+    contacts nothing."""
+    files = resolve_kubeconfigs(kubeconfig)
+    path = os.pathsep.join(files)      # names the file(s) in messages
+    merged = merge_kubeconfigs(files)       # relative file references already made absolute per file
     try:
-        api = config.new_client_from_config(config_file=path, context=context, persist_config=False)
+        return config.new_client_from_config_dict(merged, context=context, persist_config=False), path
     except ConfigException as err:
         msg = str(err).splitlines()[0]
         raise SetupError(f"kubeconfig {path} is unusable: {msg}", EXIT_KUBECONFIG) from None
     except Exception as err:  # noqa: BLE001 - yaml or file errors from a broken kubeconfig
         detail = " ".join(str(err).split())
         raise SetupError(f"kubeconfig {path} is unusable: {type(err).__name__}: {detail}", EXIT_KUBECONFIG) from None
+
+
+def connect(kubeconfig: str | None, context: str | None, timeout_s: float = 10.0) -> Cluster:
+    api, path = api_client(kubeconfig, context)
     cluster = Cluster(api, path, context)
     try:
         client.VersionApi(api).get_code(_request_timeout=timeout_s)

@@ -22,6 +22,8 @@ MANAGED_BY = "svc-conformance"
 
 
 _VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)")
+# An upstream pre-release or a build from a source tree: `v1.35.0-alpha.0.1+abc`, `v1.33.0-beta.0.123+abcdef`.
+_PRERELEASE_RE = re.compile(r"^v?\d+\.\d+\.\d+-(alpha|beta|rc)\.")
 
 
 def upstream_tag(server_version: str) -> str:
@@ -34,13 +36,34 @@ def upstream_tag(server_version: str) -> str:
     return "v{}.{}.{}".format(*m.groups())
 
 
-def images(registry: str | None, overrides: dict[str, str], server_version: str) -> dict[str, str]:
+def inspector_choice(registry: str | None, overrides: dict[str, str], server_version: str,
+                     cluster_proxy_image: str | None = None) -> tuple[str, str]:
+    """(image, why) of the node inspector: `--image inspector=REF`, else the image the cluster's own
+    kube-proxy pods run (its nodes have it, whatever registry or build it comes from: never rewritten),
+    else kube-proxy of the server's release, under `--image-registry` if given."""
+    chosen = overrides.get("inspector", overrides.get("INSPECTOR"))
+    if chosen:
+        return chosen, "--image inspector"
+    if cluster_proxy_image:
+        return cluster_proxy_image, "the cluster's kube-proxy pods"
+    ref = DEFAULT_IMAGES["INSPECTOR"].format(server_version=upstream_tag(server_version))
+    if registry:
+        ref = registry.rstrip("/") + "/" + ref.split("/", 1)[1]
+    why = f"the server version {server_version}"
+    if _PRERELEASE_RE.match(server_version.strip()):
+        # Pre-release tags are not published as kube-proxy images; the release tag is the nearest guess.
+        why += (f" is a pre-release and no kube-proxy pod is visible: its release tag {upstream_tag(server_version)}"
+                " may not exist yet (use --image inspector=REF)")
+    return ref, why
+
+
+def images(registry: str | None, overrides: dict[str, str], server_version: str,
+           cluster_proxy_image: str | None = None) -> dict[str, str]:
     result = {}
     for role, ref in DEFAULT_IMAGES.items():
-        if "{server_version}" in ref and role.lower() in overrides:
-            result[role] = overrides[role.lower()]      # no tag to derive: the user named the image
+        if role == "INSPECTOR":
+            result[role] = inspector_choice(registry, overrides, server_version, cluster_proxy_image)[0]
             continue
-        ref = ref.format(server_version=upstream_tag(server_version) if "{server_version}" in ref else "")
         if registry:
             ref = registry.rstrip("/") + "/" + ref.split("/", 1)[1]
         result[role] = overrides.get(role.lower(), overrides.get(role, ref))
