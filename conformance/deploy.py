@@ -1,6 +1,6 @@
 """Deploying a scenario: its namespace, client pod, manifests; then waiting until it is ready."""
 
-from svc_conformance import kube, manifests, phases, waits
+from svc_conformance import kube, manifests, phases, podspec, waits
 from svc_conformance.outcomes import CheckFailed
 
 EXPECT_READY = "svc-conformance.io/expect-ready"
@@ -92,5 +92,5 @@ def wait_ready(cluster: kube.Cluster, namespace: str) -> float:
     return outcome.elapsed_s
 
 
-def scenario_docs(name: str, images: dict, run_id: str) -> list[dict]:
-    return manifests.load("_client", images, run_id) + manifests.load(name, images, run_id)
+def scenario_docs(name: str, images: dict, run_id: str, policy: podspec.PodPolicy = podspec.PodPolicy()) -> list[dict]:
+    return manifests.load("_client", images, run_id, policy) + manifests.load(name, images, run_id, policy)

@@ -8,7 +8,7 @@ import ipaddress
 import time
 from dataclasses import dataclass, field
 
-from svc_conformance import kube, phases, proxyrules, transient
+from svc_conformance import kube, phases, podspec, proxyrules, transient
 
 # Only sh builtins and the dump tools: the real kube-proxy image (distroless-iptables) has a shell,
 # iptables/nft/conntrack and almost nothing else (no cat, tr, head, mktemp). Each tool's own exit
@@ -42,6 +42,9 @@ def daemonset(name: str, image: str) -> dict:
                 "metadata": {"labels": {"app": name}},
                 "spec": {
                     "hostNetwork": True, "terminationGracePeriodSeconds": 1,
+                    # Every Linux node, whatever its taints; never --node-selector: PROXY checks judge
+                    # every node. Other OSes run no kube-proxy image (and no iptables).
+                    "nodeSelector": {podspec.OS_LABEL: podspec.OS},
                     "tolerations": [{"operator": "Exists"}],
                     "containers": [{
                         "name": "inspector", "image": image,
