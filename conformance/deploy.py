@@ -1,10 +1,21 @@
-"""Deploying a scenario: its namespace, client pod, manifests; then waiting until it is ready."""
+"""Deploying a scenario: its namespace, client pod, manifests; then waiting until it is ready.
 
-from svc_conformance import kube, manifests, phases, waits
+A pod the scheduler cannot place fails the scenario (errored, like the pods-ready timeout) once it stayed
+Unschedulable for `unschedulable-grace`, with the scheduler's reason: never a run-wide stop, since
+placement is per pod (one scenario's spread or size may not fit where the others do), and every
+scenario waits concurrently, so a cluster where nothing fits still ends within about one grace.
+"""
+
+import time
+
+from svc_conformance import kube, manifests, phases, podspec, waits
 from svc_conformance.outcomes import CheckFailed
 
 EXPECT_READY = "svc-conformance.io/expect-ready"
 IMAGE_ERRORS = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull")
+# Pod events saying capacity is on its way (cluster-autoscaler; Karpenter): the pod may yet be placed,
+# so it gets the whole pods-ready deadline.
+SCALE_UP_REASONS = ("TriggeredScaleUp", "Nominated")
 
 
 # A refusal that is no admission verdict: the namespace's default ServiceAccount is not there yet.
@@ -56,6 +67,58 @@ def pull_errors(pods) -> list[str]:
     return found
 
 
+def unschedulable(pod) -> str | None:
+    """The scheduler's reason when it found no node for the pod (PodScheduled False, Unschedulable).
+    A pod with a nominated node is being placed by preemption: not stuck."""
+    if pod.metadata.deletion_timestamp is not None or (pod.spec and pod.spec.node_name):
+        return None
+    if pod.status and pod.status.nominated_node_name:
+        return None
+    for c in (pod.status.conditions if pod.status else None) or []:
+        if c.type == "PodScheduled" and c.status == "False" and c.reason == "Unschedulable":
+            return " ".join((c.message or "").split())
+    return None
+
+
+class Placement:
+    """Which pods stayed Unschedulable for the grace (first seen per pod, on this process's clock: no
+    skew with the API server's); a pod placed or gone meanwhile starts over."""
+
+    def __init__(self, grace_s: float):
+        self.grace_s = grace_s
+        self.since: dict[str, float] = {}
+        self.scaling: set[str] = set()      # pod names whose events say a scale-up is coming
+
+    def stuck(self, pods, now: float) -> list[tuple[str, str]]:
+        """[(pod name, scheduler's message)] of the pods Unschedulable for at least the grace."""
+        since, found = {}, []
+        for pod in pods:
+            why = unschedulable(pod)
+            if why is None:
+                continue
+            key = pod.metadata.uid or pod.metadata.name
+            since[key] = self.since.get(key, now)
+            if now - since[key] >= self.grace_s and pod.metadata.name not in self.scaling:
+                found.append((pod.metadata.name, why))
+        self.since = since
+        return found
+
+
+def scale_up_coming(events) -> bool:
+    return any(e.reason in SCALE_UP_REASONS for e in events)
+
+
+def scheduling_message(events) -> str:
+    """The newest FailedScheduling event's message (when the condition carries none)."""
+    failed = [e for e in events if e.reason == "FailedScheduling" and e.message]
+    return " ".join(failed[-1].message.split()) if failed else ""
+
+
+def _pod_events(cluster: kube.Cluster, namespace: str, pod: str) -> list:
+    selector = f"involvedObject.kind=Pod,involvedObject.name={pod}"
+    return cluster.core.list_namespaced_event(namespace, field_selector=selector).items
+
+
 def _not_ready(cluster: kube.Cluster, namespace: str) -> list[str]:
     pending = []
     for d in cluster.apps.list_namespaced_deployment(namespace).items:
@@ -74,13 +137,32 @@ def _not_ready(cluster: kube.Cluster, namespace: str) -> list[str]:
     return pending
 
 
+def _fail_unschedulable(cluster: kube.Cluster, namespace: str, placement: Placement, stuck) -> None:
+    """Fail the scenario with the scheduler's reason, unless a scale-up is coming for that pod."""
+    for name, why in stuck:
+        events = _pod_events(cluster, namespace, name)
+        if scale_up_coming(events):
+            placement.scaling.add(name)
+            continue
+        why = why or scheduling_message(events) or "no reason given"
+        others = f" ({len(stuck) - 1} more pods unschedulable)" if len(stuck) > 1 else ""
+        raise CheckFailed(f"scenario pods in {namespace} are scheduled", "every pod placed on a node",
+                          f"pod/{name} cannot be scheduled: {why}{others} "
+                          "(see --node-selector and --toleration)")
+
+
 def wait_ready(cluster: kube.Cluster, namespace: str) -> float:
+    placement = Placement(waits.deadline_s("unschedulable-grace"))
+
     def attempt():
         pods = cluster.core.list_namespaced_pod(namespace).items
         errors = pull_errors(pods)
         if errors:
             raise kube.SetupError(f"image cannot be pulled: {errors[0]} (use --image-registry or --image; "
                                   "--list-images lists them)", kube.EXIT_IMAGE)
+        stuck = placement.stuck(pods, time.monotonic())
+        if stuck:
+            _fail_unschedulable(cluster, namespace, placement, stuck)
         pending = _not_ready(cluster, namespace)
         return not pending, pending
     with phases.phase("pods-ready"):
@@ -92,5 +174,5 @@ def wait_ready(cluster: kube.Cluster, namespace: str) -> float:
     return outcome.elapsed_s
 
 
-def scenario_docs(name: str, images: dict, run_id: str) -> list[dict]:
-    return manifests.load("_client", images, run_id) + manifests.load(name, images, run_id)
+def scenario_docs(name: str, images: dict, run_id: str, policy: podspec.PodPolicy = podspec.PodPolicy()) -> list[dict]:
+    return manifests.load("_client", images, run_id, policy) + manifests.load(name, images, run_id, policy)

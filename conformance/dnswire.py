@@ -101,8 +101,14 @@ def _resolver_literal(resolver: str) -> str:
     return text if not zone else f"{addr}%{zone}"
 
 
+def _template(scratch_dir: str | None) -> str:
+    """mktemp's argument: an absolute template, used as given ($TMPDIR cannot move it elsewhere)."""
+    return "" if scratch_dir is None else " " + shlex.quote(scratch_dir.rstrip("/") + "/dns.XXXXXX")
+
+
 def build_batch_command(questions, resolver: str | None, timeout_s: int = 2, *,
-                        port: int = DNS_PORT, resolv_conf: str = "/etc/resolv.conf") -> list[str]:
+                        port: int = DNS_PORT, resolv_conf: str = "/etc/resolv.conf",
+                        scratch_dir: str | None = None) -> list[str]:
     """argv running all `questions` concurrently inside the pod; costs at most about one `timeout_s`.
 
     resolver None: use the first `nameserver` of the pod's resolv.conf (what the pod uses).
@@ -110,6 +116,8 @@ def build_batch_command(questions, resolver: str | None, timeout_s: int = 2, *,
     no whole one, comes. A job stops nc as soon as the whole reply is there (polled every 20 ms): for
     UDP one datagram (nc writes it in one write), for TCP one length-prefixed message - instead of
     always waiting out the idle timeout.
+    scratch_dir: the writable directory of its scratch files (the client pod's emptyDir: its root
+    filesystem may be read-only); None: mktemp's default ($TMPDIR or /tmp).
     """
     questions = list(questions)
     if not questions:
@@ -136,7 +144,7 @@ def build_batch_command(questions, resolver: str | None, timeout_s: int = 2, *,
         'for d in $PATH /usr/bin /bin; do if [ -x "$d/nc" ]; then NC=$d/nc; break; fi; done',
         "IFS=$OLDIFS",
         '[ -n "$NC" ] || { echo "E nc not found on PATH"; exit 96; }',
-        'T=$(mktemp -d) || { echo "E mktemp -d failed"; exit 97; }',
+        f'T=$(mktemp -d{_template(scratch_dir)}) || {{ echo "E mktemp -d failed"; exit 97; }}',
         "answered() {  # u|t, file: 0 once the file holds the whole reply",
         '  [ -s "$2" ] || return 1',
         '  [ "$1" = u ] && return 0',

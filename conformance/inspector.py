@@ -8,7 +8,9 @@ import ipaddress
 import time
 from dataclasses import dataclass, field
 
-from svc_conformance import kube, phases, proxyrules, transient
+from svc_conformance import kube, phases, podspec, proxyrules, transient
+
+CONTAINER = "inspector"      # named in every exec: a sidecar injected beside it makes an unnamed exec fail
 
 # Only sh builtins and the dump tools: the real kube-proxy image (distroless-iptables) has a shell,
 # iptables/nft/conntrack and almost nothing else (no cat, tr, head, mktemp). Each tool's own exit
@@ -42,9 +44,12 @@ def daemonset(name: str, image: str) -> dict:
                 "metadata": {"labels": {"app": name}},
                 "spec": {
                     "hostNetwork": True, "terminationGracePeriodSeconds": 1,
+                    # Every Linux node, whatever its taints; never --node-selector: PROXY checks judge
+                    # every node. Other OSes run no kube-proxy image (and no iptables).
+                    "nodeSelector": {podspec.OS_LABEL: podspec.OS},
                     "tolerations": [{"operator": "Exists"}],
                     "containers": [{
-                        "name": "inspector", "image": image,
+                        "name": CONTAINER, "image": image,
                         "command": ["/bin/sh", "-c", "trap 'exit 0' TERM; while :; do sleep 3600 & wait; done"],
                         "securityContext": {"privileged": True},
                         "resources": {"requests": {"cpu": "5m", "memory": "16Mi"}},
@@ -219,7 +224,8 @@ class Inspector:
         trouble = None
         for _ in range(attempts):
             try:
-                result = kube.exec_with_status(self.cluster, self.namespace, pod, ["/bin/sh", "-c", DUMP_SCRIPT], 60)
+                result = kube.exec_with_status(self.cluster, self.namespace, pod, ["/bin/sh", "-c", DUMP_SCRIPT], 60,
+                                               container=CONTAINER)
             except Exception as err:  # noqa: BLE001 - any exec failure means: could not look
                 trouble = err if transient.is_transient(err) else None
                 why = [f"exec failed: {' '.join(str(err).split())[:300]}"]

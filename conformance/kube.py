@@ -131,12 +131,21 @@ class ExecResult:
     stderr: str
 
 
+def exec_kwargs(argv: list[str], container: str, stdin: bool = False) -> dict:
+    """Arguments of connect_get_namespaced_pod_exec. The container is always named: a sidecar a mesh
+    or a policy engine adds makes an unnamed exec fail ("a container name must be specified")."""
+    if not container:
+        raise ValueError("exec needs a container name")
+    return {"command": argv, "container": container, "stderr": True, "stdin": stdin, "stdout": True,
+            "tty": False, "_preload_content": False}
+
+
 @phases.timed("exec")
 def exec_with_status(cluster: Cluster, namespace: str, pod: str, argv: list[str],
-                     timeout_s: float = 30.0) -> ExecResult:
-    """Run argv in the pod; its exit status (from the exec error channel), stdout and stderr."""
+                     timeout_s: float = 30.0, *, container: str) -> ExecResult:
+    """Run argv in the pod's container; its exit status (from the exec error channel), stdout and stderr."""
     ws = stream(client.CoreV1Api(cluster.api).connect_get_namespaced_pod_exec, pod, namespace,
-                command=argv, stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)
+                **exec_kwargs(argv, container))
     try:
         ws.run_forever(timeout=timeout_s)
         out = ws.read_stdout() if ws.peek_stdout() else ""

@@ -1,4 +1,5 @@
-"""Manifests as data: load `manifests/<name>.yaml`, substitute images, label everything with the run."""
+"""Manifests as data: load `manifests/<name>.yaml`, substitute images, label everything with the run,
+apply the pod policy (conformance/podspec.py) to every pod spec."""
 
 import copy
 import re
@@ -6,6 +7,8 @@ from importlib import resources
 from string import Template
 
 import yaml
+
+from svc_conformance import podspec
 
 # manifests/ of the repository, installed as the package `svc_conformance.manifest_data`.
 MANIFEST_DIR = resources.files("svc_conformance.manifest_data")
@@ -70,10 +73,11 @@ def images(registry: str | None, overrides: dict[str, str], server_version: str,
     return result
 
 
-def load(name: str, images_by_role: dict[str, str], run_id: str) -> list[dict]:
+def load(name: str, images_by_role: dict[str, str], run_id: str,
+         policy: podspec.PodPolicy = podspec.PodPolicy()) -> list[dict]:
     text = Template((MANIFEST_DIR / f"{name}.yaml").read_text()).substitute(images_by_role)
     docs = [d for d in yaml.safe_load_all(text) if d]
-    return [label(d, run_id) for d in docs]
+    return [podspec.apply(label(d, run_id), policy) for d in docs]
 
 
 def label(doc: dict, run_id: str) -> dict:

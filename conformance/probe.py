@@ -8,6 +8,11 @@ from svc_conformance.shell_session import ShellSession
 
 DNS_TIMEOUT_S = 1          # nc idle timeout per batch; answers come in milliseconds
 HTTP_TIMEOUT_S = 3
+CONTAINER = "client"        # manifests/_client.yaml's container, named in every exec (sidecars)
+# The client pod's writable emptyDir (manifests/_client.yaml): its root filesystem is read-only, as a
+# policy may make it, so the batches' scratch files go here, named by an absolute mktemp template
+# (busybox mktemp lets $TMPDIR override -p; a template with a path is used as given).
+SCRATCH_DIR = "/probe-scratch"
 
 
 @dataclass
@@ -22,12 +27,13 @@ class ClientPod:
     cluster: kube.Cluster
     namespace: str
     name: str = "client"
+    container: str = CONTAINER
     _session: ShellSession | None = field(default=None, init=False, repr=False, compare=False)
 
     def run(self, argv: list[str], timeout_s: float = 60.0) -> str:
         """stdout of argv in the pod, through the pod's long-lived shell (one exec for all rounds)."""
         if self._session is None:
-            self._session = ShellSession(self.cluster.api, self.namespace, self.name)
+            self._session = ShellSession(self.cluster.api, self.namespace, self.name, self.container)
         with phases.phase("exec"):
             return self._session.run(argv, timeout_s)
 
@@ -38,7 +44,8 @@ class ClientPod:
     def ask(self, questions: list[dnswire.Question]) -> list[dnswire.Answer]:
         """Send every question through the pod's configured resolver, all at once."""
         with phases.phase("dns-batch"):
-            out = self.run(dnswire.build_batch_command(questions, None, DNS_TIMEOUT_S), timeout_s=30)
+            out = self.run(dnswire.build_batch_command(questions, None, DNS_TIMEOUT_S,
+                                                       scratch_dir=SCRATCH_DIR), timeout_s=30)
         return dnswire.parse_batch_output(out, questions)
 
     def resolv_conf(self) -> str:
@@ -46,16 +53,8 @@ class ClientPod:
 
     def http_get(self, urls: list[str]) -> list[Reply]:
         """GET every URL concurrently (one connection each); the body of netexec /hostname is a name."""
-        script = ["T=$(mktemp -d)"]
-        for i, url in enumerate(urls):
-            # curl is in upstream agnhost (alpine) and in the local cluster's copy of it.
-            script.append(f"(curl -sS -g -m {HTTP_TIMEOUT_S} {shlex.quote(url)} >$T/{i} 2>$T/{i}.err "
-                          f"|| echo FAILED >>$T/{i}.err) &")
-        script += ["wait", f"for i in {' '.join(map(str, range(len(urls))))}; do "
-                   'printf "%s\\t%s\\t%s\\n" "$i" "$(cat $T/$i)" "$(tr "\\n\\t" "  " <$T/$i.err)"; done',
-                   'rm -rf "$T"']
         with phases.phase("http-batch"):
-            out = self.run(["/bin/sh", "-c", "\n".join(script)], timeout_s=HTTP_TIMEOUT_S * 4 + 30)
+            out = self.run(http_batch_command(urls), timeout_s=HTTP_TIMEOUT_S * 4 + 30)
         replies = {}
         for line in out.splitlines():
             parts = line.split("\t")
@@ -76,6 +75,20 @@ class ClientPod:
         if "refused" in out:
             return "refused"
         return "timeout" if "timed out" in out or "timeout" in out else f"other: {out.strip()[:200]}"
+
+
+def http_batch_command(urls: list[str], scratch_dir: str = SCRATCH_DIR) -> list[str]:
+    """argv GETting every URL concurrently; prints "<index>\\t<body>\\t<curl's error>" per URL."""
+    script = [f'T=$(mktemp -d {shlex.quote(scratch_dir.rstrip("/") + "/http.XXXXXX")}) || '
+              '{ echo "E mktemp -d failed"; exit 97; }']
+    for i, url in enumerate(urls):
+        # curl is in upstream agnhost (alpine) and in the local cluster's copy of it.
+        script.append(f'(curl -sS -g -m {HTTP_TIMEOUT_S} {shlex.quote(url)} >"$T/{i}" 2>"$T/{i}.err" '
+                      f'|| echo FAILED >>"$T/{i}.err") &')
+    script += ["wait", f"for i in {' '.join(map(str, range(len(urls))))}; do "
+               'printf "%s\\t%s\\t%s\\n" "$i" "$(cat "$T/$i")" "$(tr "\\n\\t" "  " <"$T/$i.err")"; done',
+               'rm -rf "$T"']
+    return ["/bin/sh", "-c", "\n".join(script)]
 
 
 def url(ip: str, port: int, path: str = "/hostname") -> str:

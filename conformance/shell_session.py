@@ -17,14 +17,15 @@ import time
 from kubernetes import client
 from kubernetes.stream import stream
 
-from svc_conformance import phases
+from svc_conformance import kube, phases
 
 MARK = "__svc_conformance_done__"
 
 
 class ShellSession:
-    def __init__(self, api_client, namespace: str, pod: str):
+    def __init__(self, api_client, namespace: str, pod: str, container: str):
         self.api_client, self.namespace, self.pod = api_client, namespace, pod
+        self.container = container      # always named: an injected sidecar makes an unnamed exec fail
         self._ws = None
         self.opened = 0         # execs this session made (one, unless a command timed out or the stream broke)
 
@@ -57,8 +58,7 @@ class ShellSession:
     def _open(self) -> None:
         with phases.phase("exec-session-open"):
             self._ws = stream(client.CoreV1Api(self.api_client).connect_get_namespaced_pod_exec, self.pod,
-                              self.namespace, command=["/bin/sh"], stderr=True, stdin=True, stdout=True,
-                              tty=False, _preload_content=False)
+                              self.namespace, **kube.exec_kwargs(["/bin/sh"], self.container, stdin=True))
         self.opened += 1
 
     def close(self) -> None:

@@ -13,6 +13,11 @@ from svc_conformance.outcomes import CouldNotRun
 TIMEOUTS = {
     "namespace-ready": 30,      # namespace created and its default ServiceAccount present
     "pods-ready": 180,          # scenario pods Running and Ready (image pulls on real clusters)
+    # A pod the scheduler found no node for is failed at once (conformance/deploy.py) after staying
+    # Unschedulable this long: the scheduler retries a pod within its maximum backoff (10 s by
+    # default) after a node turns Ready, a taint is lifted or a terminating pod frees room. Capacity
+    # a cluster autoscaler is adding takes minutes; its event on the pod keeps the pods-ready deadline.
+    "unschedulable-grace": 10,
     "endpoints": 60,            # EndpointSlices reflect pod readiness
     "dns": 75,                  # DNS answer converges (CoreDNS cache TTL 30 s + informer lag)
     "proxy-rules": 60,          # kube-proxy programs/removes rules (default sync period 30 s)

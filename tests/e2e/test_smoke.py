@@ -190,7 +190,7 @@ def observe_dns(kube_api, app: SmokeApp, expected: dict[str, dict[str, list[str]
     keys = [(name, rdtype) for name, by_type in expected.items() for rdtype in by_type]
     questions = [dnswire.Question(name + ".", rdtype) for name, rdtype in keys]
     result = pod_exec(kube_api, app.namespace, CLIENT, dnswire.build_batch_command(questions, None),
-                      timeout_s=20)
+                      container=CLIENT, timeout_s=20)
     if result.returncode != 0:
         return False, f"DNS relay in pod {CLIENT} failed: {result.describe()}"
     observed: dict[str, dict] = {}
@@ -255,7 +255,7 @@ def fetch_argv(url: str) -> list[str]:
 def test_one_shell_session_serves_every_probe_round(smoke, kube_api):
     """The probe's long-lived shell: each command's exact stdout (stderr dropped, stdin its own), one
     exec for all rounds; a command past its timeout closes the session and the next one opens anew."""
-    session = ShellSession(kube_api, smoke.namespace, CLIENT)
+    session = ShellSession(kube_api, smoke.namespace, CLIENT, container=CLIENT)
     try:
         assert session.run(["/bin/sh", "-c", "printf 'a\\n\\nb'; echo to-stderr >&2; exit 3"], 10) == "a\n\nb"
         assert session.run(["/bin/sh", "-c", "read -r x || echo no-input"], 10) == "no-input\n"
@@ -282,7 +282,8 @@ def test_each_pod_answers_http_as_itself(smoke, kube_api):
         for ip in expected:
             host = f"[{ip}]" if ":" in ip else ip
             url = f"http://{host}:{HTTP_PORT}/hostname"
-            result = pod_exec(kube_api, smoke.namespace, CLIENT, fetch_argv(url), timeout_s=HTTP_FETCH_TIMEOUT_S + 10)
+            result = pod_exec(kube_api, smoke.namespace, CLIENT, fetch_argv(url), container=CLIENT,
+                              timeout_s=HTTP_FETCH_TIMEOUT_S + 10)
             observed[ip] = result.stdout.strip() if result.returncode == 0 else result.describe()
         return observed == expected, observed
 
