@@ -8,7 +8,7 @@ import ipaddress
 import time
 from dataclasses import dataclass, field
 
-from svc_conformance import kube, phases, podspec, proxyrules, transient
+from svc_conformance import kube, node_identity, phases, podspec, proxyrules, transient
 
 CONTAINER = "inspector"      # named in every exec: a sidecar injected beside it makes an unnamed exec fail
 
@@ -31,6 +31,7 @@ for t in iptables-nft-save ip6tables-nft-save iptables-legacy-save ip6tables-leg
 done
 if command -v nft >/dev/null 2>&1; then dump nft-json nft -j list ruleset; else echo "==== nft-missing ===="; fi
 if [ -e /proc/net/ip_vs ]; then dump ip_vs read_file /proc/net/ip_vs; fi
+for f in fib_trie if_inet6; do if [ -e /proc/net/$f ]; then dump $f read_file /proc/net/$f; fi; done
 echo "==== end ===="
 """
 
@@ -216,6 +217,7 @@ class Inspector:
         for name in waiting:        # joined during the run: named until its inspector pod is Ready
             left_out[name] = "joined during the run, its inspector pod not Ready yet"
         self.pods, self.left_out, self.listed_at = inspected, left_out, time.monotonic()
+    _addresses: dict = field(default_factory=dict, repr=False)   # node -> its Node addresses (read once)
 
     def dump_node(self, node: str, pod: str, attempts: int = 2) -> NodeState:
         """One node's complete dump, or InspectionBlocked naming why it could not be had. A transient
@@ -237,10 +239,19 @@ class Inspector:
                 why.append("the dump did not finish within 60 s" if result.returncode is None else
                            f"the dump script exited {result.returncode}: {' '.join(result.stderr.split())[:300]}")
             if not why:
-                return state
+                foreign = node_identity.unproven(state, lambda: self.node_addresses(node))
+                if foreign is None:
+                    return state
+                # Another look sees the same namespace: no retry.
+                raise InspectionBlocked(f"the node inspector on {node} cannot prove its dump is the node's: {foreign}")
         if trouble is not None:
             raise trouble
         raise InspectionBlocked(f"the node inspector on {node} could not read kube-proxy state: {'; '.join(why)}")
+
+    def node_addresses(self, node: str) -> set:
+        if node not in self._addresses:
+            self._addresses[node] = node_identity.node_addresses(self.cluster.core.read_node(node))
+        return self._addresses[node]
 
     def dump(self) -> list[NodeState]:
         """Every inspected node's dump. A node that stopped being Ready since it was listed is left

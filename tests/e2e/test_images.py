@@ -8,6 +8,7 @@ runtime), e.g. the node inspector's dump script inside the strict kube-proxy ima
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import subprocess
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from svc_conformance import inspector, proxyrules
+from svc_conformance import inspector, node_identity, proxyrules
 from image_rootfs import entry_of, executables, image_config, layer_members, run_in_image
 from localcluster import build, images, versions
 
@@ -164,6 +165,18 @@ def test_inspector_dump_script_in_the_strict_kube_proxy_image(archives, host_net
     assert statuses, out
     for name, body in statuses.items():
         assert body.split()[0] == "0", f"{name}: {body}"
+    state = inspector.NodeState("this-machine", sections)
+    assert state.problems() == [], state.problems()
+    # This machine's own addresses, as its Node object would list them.
+    own = {ipaddress.ip_interface(word).ip for line in subprocess.run(
+        ["ip", "-o", "addr"], capture_output=True, text=True).stdout.splitlines()
+        for word in line.split()[3:4]}
+    why = node_identity.unproven(state, lambda: {a for a in own if not a.is_loopback and not a.is_link_local})
+    if host_network:
+        assert why is None, why
+    else:
+        # An empty network namespace (a sandbox, hostNetwork stripped): complete, yet never "no kube-proxy".
+        assert why and "not the node's network namespace" in why, why
     if host_network and shutil.which("iptables-save"):
         host = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
         if "KUBE-SERVICES" in host:            # a cluster is up on this machine: same rules seen
