@@ -117,12 +117,27 @@ class NodeState:
 
     @property
     def mode(self) -> str:
+        """The node-wide mode: kube-proxy state of any Service, stale rules included."""
         mode = proxyrules.detect_proxy_mode(self.iptables, self.nft, self.ipvs)
-        if mode == "none" and "nft-missing" in self.sections:
+        if mode == "none" and self.nft_missing:
             # Without nft an nftables-mode kube-proxy is invisible: "none" would be a guess.
             raise InspectionBlocked(f"{self.node}: no kube-proxy rules in iptables and the inspector image "
                                     "has no nft to read nftables (use --image inspector=REF)")
         return mode
+
+    def run_mode(self, marker: str, vips=()) -> str | None:
+        """The mode kube-proxy programs this run's Services in here (rules naming the run's namespaces,
+        IPVS virtual servers on its ClusterIPs `vips`); None when nothing of the run is programmed (that
+        may be an nftables kube-proxy the image cannot read: `nft_missing`)."""
+        return proxyrules.run_proxy_mode(self.iptables, self.nft, self.ipvs, marker, vips)
+
+    @property
+    def nft_missing(self) -> bool:
+        return "nft-missing" in self.sections
+
+    def stale(self, marker: str, vips=()) -> list[str]:
+        """kube-proxy state here that is other Services' (what stays when kube-proxy stopped or was replaced)."""
+        return proxyrules.stale_services(self.iptables, self.nft, self.ipvs, marker, vips)
 
     def artifacts(self, namespace: str, service: str, endpoint_ips=(), other_vips=()) -> list[str]:
         """Anything of kube-proxy naming ns/svc: rules, chains, map elements; under IPVS (which names
@@ -138,10 +153,10 @@ class NodeState:
                     found.append(f"ipvs {vs}")
         return found
 
-    def forwarding(self, namespace: str, service: str, vip: str) -> list[str]:
-        """The forwarding artifact of the node's own mode for one ClusterIP (never a 'has no endpoints'
-        reject, nor a stale rule another mode left behind)."""
-        mode = self.mode
+    def forwarding(self, namespace: str, service: str, vip: str, mode: str | None = "node") -> list[str]:
+        """The forwarding artifact of one mode (the run's, given by the caller; by default the node-wide
+        one) for one ClusterIP (never a 'has no endpoints' reject, nor a stale rule another mode left)."""
+        mode = self.mode if mode == "node" else mode
         if mode == "iptables":
             return proxyrules.iptables_forwarding(self.iptables, namespace, service, vip)
         if mode == "nftables":

@@ -12,6 +12,7 @@ Formats (kube-proxy 1.33):
   elements whose comment (`"ns/svc:port"`) or verdict (`goto service-…-ns/svc/…`) names them.
 - IPVS: virtual servers from `ipvsadm -Ln`, `ipvsadm-save -n` or `/proc/net/ip_vs` (hex);
   parsed in `conformance.proxyrules_ipvs`, re-exported here.
+- The mode, node-wide and for this run's own Services: `conformance.proxyrules_mode`, re-exported.
 
 PROXY-01 asks "is there anything of kube-proxy for ns/svc" (`*_artifacts`); PROXY-02 asks the
 stricter "does this node forward this ClusterIP" (`*_forwarding`, `forwarding_artifacts`): a
@@ -24,7 +25,8 @@ import re
 import shlex
 
 from svc_conformance.proxyrules_names import _comment_names, _ip
-from svc_conformance.proxyrules_nft import _nft_has_kube_proxy_table, nft_artifacts, nft_forwarding
+from svc_conformance.proxyrules_mode import detect_proxy_mode, run_proxy_mode, stale_services
+from svc_conformance.proxyrules_nft import nft_artifacts, nft_forwarding
 from svc_conformance.proxyrules_ipvs import (
     ipvs_forwarding,
     ipvs_virtual_servers,
@@ -34,13 +36,8 @@ from svc_conformance.proxyrules_ipvs import (
 __all__ = [
     "iptables_artifacts", "nft_artifacts", "ipvs_virtual_servers", "ipvs_virtual_servers_with_real_servers",
     "iptables_forwarding", "nft_forwarding", "ipvs_forwarding", "forwarding_artifacts",
-    "detect_proxy_mode", "split_inspector_output",
+    "detect_proxy_mode", "run_proxy_mode", "stale_services", "split_inspector_output",
 ]
-
-
-
-
-
 
 
 # --- iptables --------------------------------------------------------------------------------
@@ -62,10 +59,6 @@ def iptables_artifacts(dump: str | None, namespace: str, service: str) -> list[s
                 break
     # The dump holds one table twice when two save commands read the same backend: list a rule once.
     return list(dict.fromkeys(found))
-
-
-
-
 
 
 def _iptables_tables(dump: str | None) -> list[tuple[str, set[str], list[str]]]:
@@ -141,17 +134,6 @@ def iptables_forwarding(dump: str | None, namespace: str, service: str, vip: str
     return list(dict.fromkeys(found))
 
 
-def _iptables_nat_services_rules(dump: str | None) -> list[str]:
-    rules, table = [], None
-    for line in (dump or "").splitlines():
-        line = line.strip()
-        if line.startswith("*"):
-            table = line[1:]
-        elif table == "nat" and line.startswith("-A KUBE-SERVICES "):
-            rules.append(line)
-    return rules
-
-
 # --- forwarding, all modes (PROXY-02) ---------------------------------------------------------
 
 
@@ -166,23 +148,6 @@ def forwarding_artifacts(iptables_dump: str | None, nft_ruleset: str | None, ipv
 
 
 # --- mode and inspector output ---------------------------------------------------------------
-
-
-def detect_proxy_mode(iptables_dump: str | None, nft_dump: str | None, ipvs_dump: str | None) -> str:
-    """iptables | nftables | ipvs | none, from one node's dumps (any may be None or empty).
-
-    iptables: nat KUBE-SERVICES jumps to KUBE-SVC-* chains (no other mode makes them);
-    nftables: a kube-proxy table; ipvs: nat KUBE-SERVICES matching ipset KUBE-CLUSTER-IP,
-    or IPVS virtual servers; none: nothing of kube-proxy (e.g. an eBPF replacement).
-    """
-    nat_services = _iptables_nat_services_rules(iptables_dump)
-    if any("-j KUBE-SVC-" in r for r in nat_services):
-        return "iptables"
-    if _nft_has_kube_proxy_table(nft_dump):
-        return "nftables"
-    if any("--match-set KUBE-CLUSTER-IP " in r for r in nat_services) or ipvs_virtual_servers(ipvs_dump):
-        return "ipvs"
-    return "none"
 
 
 _SECTION_RE = re.compile(r"^==== (.+?) ====\s*$")
