@@ -6,9 +6,11 @@ their positive control in the same call.
 
 import ipaddress
 
-from svc_conformance import dnswire, proxy_health, waits
+from svc_conformance import dnswire, waits
+# kube-proxy checks (PROXY-01/02/05) live in assertions_proxy.py; scenarios call them through here.
+from svc_conformance.assertions_proxy import proxy_artifacts_absent, proxy_forwarding_present  # noqa: F401
 from svc_conformance.context import RDTYPE, ScenarioContext, family_of
-from svc_conformance.outcomes import CheckFailed, blocked, not_supported
+from svc_conformance.outcomes import CheckFailed, not_supported
 from svc_conformance.probe import url
 from svc_conformance.records import Expectation, describe_answer
 
@@ -102,90 +104,6 @@ def endpoint_names_from_srv(ctx: ScenarioContext, service: str, port_name: str, 
 
 def _canonical(ip: str) -> str:
     return str(ipaddress.ip_address(ip))
-
-
-# -- kube-proxy ---------------------------------------------------------------------------------
-def _inspect(ctx: ScenarioContext):
-    """Every node's complete dump; a dump that could not be had blocks the check (never "no rules")."""
-    from svc_conformance.inspector import InspectionBlocked
-    try:
-        inspector = ctx.inspector()
-        states = inspector.dump()
-        modes = {s.node: s.mode for s in states}
-    except InspectionBlocked as err:
-        ctx.attach("inspector", str(err))
-        blocked(str(err))
-    if inspector.left_out and "nodes inspected" not in ctx.attached:
-        ctx.attach("nodes inspected", inspector.coverage())
-    if all(m == "none" for m in modes.values()):
-        not_supported("no kube-proxy rules on any node (PROXY-05: a kube-proxy replacement or none); "
-                      f"modes read: {modes}")
-    return states
-
-
-def proxy_forwarding_present(ctx: ScenarioContext, service: str) -> None:
-    """Every ClusterIP of every family has the mode's forwarding artifact on every node. A node that
-    is established to program nothing for the run (proxy_health) is confirmed briefly, not waited out."""
-    statement = f"ClusterIP {ctx.namespace}/{service}: kube-proxy forwards every ClusterIP on every node"
-    quiet: dict[str, set] = {}      # "nodes": nodes whose every dump in this wait named nothing of the run
-
-    def attempt():
-        states = _inspect(ctx)
-        now_quiet = proxy_health.observe(states, ctx.run_marker)
-        quiet["nodes"] = now_quiet & quiet.get("nodes", now_quiet)
-        ips = ctx.cluster_ips(service)
-        found = {s.node: {ip: s.forwarding(ctx.namespace, service, ip) for ip in ips} for s in states}
-        return bool(ips) and all(all(per_ip.values()) for per_ip in found.values()), (states, ips, found)
-
-    def give_up(observation, elapsed_s):
-        missing_nodes = _missing_nodes(observation[2])
-        return missing_nodes <= quiet.get("nodes", set()) and proxy_health.may_give_up(missing_nodes, elapsed_s)
-
-    outcome = waits.poll("proxy-rules", attempt, give_up=give_up)
-    states, ips, found = outcome.last
-    cause = ""
-    if not outcome.ok and not outcome.gave_up:
-        for node in _missing_nodes(found) & quiet.get("nodes", set()):
-            proxy_health.establish(node, statement, outcome)
-    elif outcome.gave_up:
-        silences = [proxy_health.describe(proxy_health.established(n)) for n in sorted(_missing_nodes(found))]
-        ctx.attach("shared dependency", "\n".join(silences))
-        cause = f" (not waited out: {'; '.join(silences)})"
-    ctx.attach("forwarding rules per node and ClusterIP", found)
-    ctx.attach("proxy modes", {s.node: s.mode for s in states})
-    missing = [f"{node}: {ip}" for node, per_ip in found.items() for ip, lines in per_ip.items() if not lines]
-    if missing or not ips:
-        others = {s.node: s.artifacts(ctx.namespace, service)[:5] for s in states}
-        ctx.attach("other rules naming the service", others)
-        raise CheckFailed(statement, f"the mode's forwarding rule for each of {ips} on each of {sorted(found)}",
-                          f"missing on {missing or 'every node (no ClusterIP)'}; rules naming it: {others}{cause}")
-
-
-def _missing_nodes(found: dict) -> set[str]:
-    return {node for node, per_ip in found.items() if not all(per_ip.values())}
-
-
-def proxy_artifacts_absent(ctx: ScenarioContext, headless: str, control: str, selector: str) -> None:
-    """No artifacts for the headless service on any node, in any dump taken during the wait;
-    trusted only after the control's forwarding rules were seen with the same inspector."""
-    proxy_forwarding_present(ctx, control)     # positive control, same probe, same run
-    endpoint_ips = sorted(set().union(*(ctx.pod_ips(ctx.pods(selector), f) for f in ctx.families)))
-    other_vips = [ip for svc in ctx.cluster.core.list_namespaced_service(ctx.namespace).items
-                  for ip in (svc.spec.cluster_ips or []) if ip != "None"]
-    seen: dict[str, list[str]] = {}
-
-    def attempt():
-        hits = {s.node: s.artifacts(ctx.namespace, headless, endpoint_ips, other_vips) for s in _inspect(ctx)}
-        for node, lines in hits.items():
-            seen.setdefault(node, [])
-            seen[node] += [line for line in lines if line not in seen[node]]
-        return True, hits
-    waits.poll("proxy-rules", attempt)          # consecutive complete dumps of every node
-    ctx.attach("headless artifacts seen per node (all dumps)", seen)
-    if any(seen.values()):
-        raise CheckFailed(f"headless {ctx.namespace}/{headless}: no kube-proxy artifacts on any node",
-                          "no rule, chain, map element or virtual server naming it or its endpoints",
-                          "; ".join(f"{n}: {lines[:5]}" for n, lines in seen.items() if lines))
 
 
 # -- reachability -------------------------------------------------------------------------------

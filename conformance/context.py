@@ -35,6 +35,7 @@ class ScenarioContext:
     run_id: str = ""
     ready_at: float | None = None             # time.monotonic() when the scenario's pods were Ready
     run_marker: str = ""                      # the prefix of every namespace of the run (names its rules)
+    facts: Callable = lambda facts: None      # cluster facts learned by a check (the run's proxy mode)
 
     def create(self, doc: dict) -> None:
         """Create a run-time object (e.g. a hand-made EndpointSlice) labelled with the run."""

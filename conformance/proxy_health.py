@@ -8,7 +8,8 @@ wait for that node's forwarding, or a `reach` wait through a VIP from a client o
 whose dump names the run - even with wrong rules - is alive, and its checks poll to their deadlines.
 IPVS dumps name no Service, so under IPVS (or no kube-proxy) nothing is ever established. The fact
 lives in this process (one per xdist worker) and is forgotten as soon as the node names the run or a
-VIP answers from it.
+VIP answers from it. Its counterpart, "a replacement serves the run" (no node programs anything of the
+run, yet its ClusterIPs answer), lets later proxy-rules waits conclude after the same confirmation.
 """
 
 from __future__ import annotations
@@ -31,6 +32,19 @@ class Silence:
 
 
 _silent: dict[str, Silence] = {}
+
+
+@dataclass
+class Replacement:
+    established_by: str      # the statement whose full wait saw nothing of the run, yet its VIPs answered
+    evidence: str            # the stale kube-proxy rules it found
+    at: float
+
+
+# Nothing of the run programmed on any node after a whole wait, yet the run's VIPs answered: something
+# other than kube-proxy serves Services. Later proxy-rules waits that again see nothing of the run confirm
+# that briefly instead of waiting out their deadline; the data path is asked again each time.
+_replaced: list[Replacement] = []
 
 
 def names_run(state, marker: str) -> bool | None:
@@ -69,6 +83,14 @@ def may_give_up(nodes, elapsed_s: float) -> bool:
     """Every node the wait depends on is established silent, and it confirmed that for a while."""
     nodes = set(nodes)
     return bool(nodes) and all(n in _silent for n in nodes) and elapsed_s >= waits.deadline_s("proxy-silence-confirm")
+
+
+def replacement_seen(statement: str, evidence: str) -> None:
+    _replaced[:] = [Replacement(statement, evidence, time.time())]
+
+
+def may_conclude_replaced(elapsed_s: float) -> bool:
+    return bool(_replaced) and elapsed_s >= waits.deadline_s("proxy-silence-confirm")
 
 
 def describe(silence: Silence) -> str:

@@ -31,6 +31,9 @@ TIMEOUTS = {
     # Likewise for a node whose kube-proxy programmed nothing for the run during a whole "proxy-rules"
     # or "reach" deadline (conformance/proxy_health.py): later waits on that node confirm for this long.
     "proxy-silence-confirm": 8,
+    # After a whole "proxy-rules" deadline in which no node programmed anything of the run: do the
+    # Service's ClusterIPs answer from the client anyway (a kube-proxy replacement serves them)?
+    "replacement-probe": 6,
 }
 CONSECUTIVE = {"dns": 2, "proxy-rules": 2, "reach": 1, "endpoints": 2, "pods-ready": 1}
 POLL_INTERVAL_S = 1.0
