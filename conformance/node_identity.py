@@ -4,8 +4,9 @@
 rules" proves nothing until the dump is known to be the node's: a sandboxed runtime (gVisor, Kata) or a
 policy that strips `hostNetwork` gives the inspector a namespace where no kube-proxy could be seen.
 Proof, in this order:
-- kubelet's own chains: every kubelet (1.23 on) creates `KUBE-IPTABLES-HINT` (mangle) and
-  `KUBE-KUBELET-CANARY` in the node's namespace, whether or not kube-proxy runs;
+- kubelet's own chains: kubelet creates `KUBE-IPTABLES-HINT` (mangle) and `KUBE-KUBELET-CANARY`
+  (mangle, nat, filter) in the node's namespace whether or not kube-proxy runs (1.33:
+  pkg/kubelet/kubelet_network_linux.go; not with `makeIPTablesUtilChains: false` or no iptables);
 - kube-proxy's own state (`KUBE-SERVICES`, `KUBE-PROXY-CANARY`, the `kube-proxy` nft table, IPVS
   virtual servers): nothing else makes it;
 - one of the Node object's InternalIP/ExternalIP addresses is a local address of the namespace
