@@ -176,6 +176,7 @@ def test_inspector_dump_script_in_the_strict_kube_proxy_image(archives, host_net
         assert why is None, why
     else:
         # An empty network namespace (a sandbox, hostNetwork stripped): complete, yet never "no kube-proxy".
+        assert state.mode == "none"            # what read as "a kube-proxy replacement" before
         assert why and "not the node's network namespace" in why, why
     if host_network and shutil.which("iptables-save"):
         host = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
