@@ -53,13 +53,38 @@ def ghost_node(core: client.CoreV1Api):
             client.V1Taint(key="node.kubernetes.io/unreachable", effect="NoExecute")])))
     try:
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        core.patch_node_status(GHOST, {"status": {"conditions": [{
+        # It had room once (pods were bound to it), so the inspector's DaemonSet pod is bound to it.
+        room = {"cpu": "2", "memory": "4Gi", "pods": "110"}
+        core.patch_node_status(GHOST, {"status": {"capacity": room, "allocatable": room, "conditions": [{
             "type": "Ready", "status": "Unknown", "reason": "NodeStatusUnknown",
             "message": "Kubelet stopped posting node status.", "lastHeartbeatTime": now,
             "lastTransitionTime": now}]}})
         yield GHOST
     finally:
         core.delete_node(GHOST)
+
+
+@contextlib.contextmanager
+def pods_bound_to(core: client.CoreV1Api, node: str, every_s: float = 2.0):
+    """Every pod seen bound to `node` while the block runs (namespace/name), listed every few seconds."""
+    seen: set[str] = set()
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                pods = core.list_pod_for_all_namespaces(field_selector=f"spec.nodeName={node}", _request_timeout=10)
+                seen.update(f"{p.metadata.namespace}/{p.metadata.name}" for p in pods.items)
+            except Exception:  # noqa: BLE001 - a missed listing only loses a sample
+                pass
+            stop.wait(every_s)
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield seen
+    finally:
+        stop.set()
+        thread.join(timeout=15)
 
 
 @contextlib.contextmanager
@@ -136,7 +161,7 @@ def throttled_user_kubeconfig(api_client, admin_kubeconfig: Path):
 
 
 @contextlib.contextmanager
-def competing_load(kubeconfig: Path, threads: int = 3, pause_s: float = 0.02):
+def competing_load(kubeconfig: Path, threads: int = 4, pause_s: float = 0.0):
     """Other clients of the same user keep the priority level's seats busy (cluster-wide pod lists),
     so the suite's own requests meet 429s as on a loaded API server. Bounded: stops on exit."""
     from kubernetes import config
@@ -165,8 +190,8 @@ def competing_load(kubeconfig: Path, threads: int = 3, pause_s: float = 0.02):
 
 def rejected_requests(api_client) -> int:
     """apiserver_flowcontrol_rejected_requests_total for the throttling priority level (its /metrics)."""
-    text = api_client.call_api("/metrics", "GET", response_type="str", _preload_content=False,
-                               auth_settings=["BearerToken"])[0].data.decode()
+    response = api_client.call_api("/metrics", "GET", auth_settings=["BearerToken"], _preload_content=False)
+    text = (response[0] if isinstance(response, tuple) else response).data.decode()
     total = 0.0
     for line in text.splitlines():
         if line.startswith("apiserver_flowcontrol_rejected_requests_total{") and f'priority_level="{FLOW}"' in line:
