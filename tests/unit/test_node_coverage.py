@@ -28,6 +28,7 @@ def _objects(name: str, kind: str) -> list:
 NODES = _objects("nodes_with_ghost.json", "V1NodeList")
 PODS = _objects("pods_node_inspector_with_ghost.json", "V1PodList")
 GHOST = "ghost-node"
+CONTROL_PLANE = next(n for n in NODES if n.metadata.name == "localcluster")
 
 
 def test_the_ghost_is_left_out_as_not_ready_and_the_others_are_inspected():
@@ -44,14 +45,14 @@ def test_a_ready_node_without_a_ready_inspector_pod_is_waited_for():
 
 
 def test_other_operating_systems_and_virtual_nodes_are_left_out():
-    windows, virtual, fargate = (copy.deepcopy(NODES[0]) for _ in range(3))
+    windows, virtual, fargate = (copy.deepcopy(CONTROL_PLANE) for _ in range(3))
     windows.metadata.labels["kubernetes.io/os"] = "windows"
     virtual.metadata.labels["type"] = "virtual-kubelet"
     fargate.metadata.labels["eks.amazonaws.com/compute-type"] = "fargate"
     assert not_inspectable(windows) == "windows node"
     assert not_inspectable(virtual).startswith("virtual kubelet")
     assert not_inspectable(fargate).startswith("Fargate node")
-    assert not_inspectable(NODES[0]) is None
+    assert not_inspectable(CONTROL_PLANE) is None
 
 
 def test_the_coverage_names_every_node_left_out():
