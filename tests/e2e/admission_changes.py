@@ -72,12 +72,22 @@ def _uid_refused(api_client) -> bool:
     return isinstance(refused, client.ApiException) and UID_MESSAGE in (refused.body or "")
 
 
+def _has_default_service_account(core: client.CoreV1Api) -> bool:
+    """Until its controller makes it, every pod create is refused before any webhook is called."""
+    try:
+        core.read_namespaced_service_account("default", PROBE_NS, _request_timeout=10)
+        return True
+    except client.ApiException:
+        return False
+
+
 @contextlib.contextmanager
 def probe_namespace(core: client.CoreV1Api):
     """A namespace labelled as the suite's, for the dry runs; gone again before the block's run."""
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(
         name=PROBE_NS, labels={MANAGED[0]: MANAGED[1], PURPOSE: "admission-probe"})))
     try:
+        _streak(lambda: _has_default_service_account(core), f"the default ServiceAccount of {PROBE_NS}")
         yield
     finally:
         with contextlib.suppress(client.ApiException):
