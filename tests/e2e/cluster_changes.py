@@ -121,16 +121,21 @@ def family_probe_denied(api_client):
 
 
 @contextlib.contextmanager
-def admission_denied(api_client, name: str, group: str, resource: str, expression: str, message: str, refused):
-    """A real ValidatingAdmissionPolicy (and binding) denying CREATE of `resource` unless `expression`."""
+def admission_denied(api_client, name: str, group: str, resource: str, expression: str, message: str, refused,
+                     namespace_selector: dict | None = None):
+    """A real ValidatingAdmissionPolicy (and binding) denying CREATE of `resource` unless `expression`
+    (only in the namespaces `namespace_selector` matches, when given)."""
+    constraints = {"resourceRules": [{"apiGroups": [group], "apiVersions": ["v1"],
+                                      "operations": ["CREATE"], "resources": [resource]}]}
+    if namespace_selector:
+        constraints["namespaceSelector"] = namespace_selector
     adm = client.AdmissionregistrationV1Api(api_client)
     name = f"svcconf-test-{name}"
     adm.create_validating_admission_policy({
         "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
         "metadata": {"name": name},
         "spec": {"failurePolicy": "Fail",
-                 "matchConstraints": {"resourceRules": [{"apiGroups": [group], "apiVersions": ["v1"],
-                                                         "operations": ["CREATE"], "resources": [resource]}]},
+                 "matchConstraints": constraints,
                  "validations": [{"expression": expression, "message": message}]}})
     try:
         adm.create_validating_admission_policy_binding({
