@@ -100,7 +100,16 @@ def bound_requests(api: client.ApiClient) -> None:
     def call_with_timeout(*args, **kwargs):
         if kwargs.get("_request_timeout") is None:
             kwargs["_request_timeout"] = REQUEST_TIMEOUT_S
-        return call_api(*args, **kwargs)
+        try:
+            return call_api(*args, **kwargs)
+        except AttributeError as err:
+            # The client decodes the body of every ApiException it passes on; a failed exec upgrade
+            # (API server down) has none, so the real error surfaces as "'NoneType' object has no
+            # attribute 'decode'". Give back the error it hid, so it is judged as what it is.
+            hidden = err.__context__
+            if isinstance(hidden, ApiException) and hidden.body is None:
+                raise hidden from None
+            raise
     api.call_api = call_with_timeout
     websocket.setdefaulttimeout(EXEC_HANDSHAKE_TIMEOUT_S)
 

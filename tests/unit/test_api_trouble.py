@@ -136,3 +136,25 @@ def test_could_not_run_is_an_errored_result_with_a_plain_reason():
     assert reason == "could not run: the API server kept failing"
     assert reason.startswith(ERRORED_REASON_PREFIXES)
     assert is_errored({"outcome": "failed", "reason": reason})
+
+
+def test_a_failed_exec_upgrade_is_the_error_it_was():
+    """With the API server down, the client's websocket call fails and the client itself then trips
+    over the missing body ("'NoneType' object has no attribute 'decode'"); bound_requests gives back
+    the real error: a transient one, retried by the waits instead of blocking the check."""
+    from kubernetes import client
+    from kubernetes.stream import stream
+
+    from svc_conformance import kube
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]       # bound, not listening: connections are refused
+        configuration = client.Configuration(host=f"https://127.0.0.1:{port}")
+        configuration.verify_ssl = False
+        api = client.ApiClient(configuration)
+        kube.bound_requests(api)
+        with pytest.raises(ApiException) as caught:
+            stream(client.CoreV1Api(api).connect_get_namespaced_pod_exec, "pod", "ns",
+                   **kube.exec_kwargs(["true"], "client"))
+    assert caught.value.status == 0 and "refused" in str(caught.value.reason).lower()
+    assert transient.is_transient(caught.value)
