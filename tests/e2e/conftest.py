@@ -114,9 +114,17 @@ def pytest_terminal_summary(terminalreporter, config):
 def pytest_addoption(parser):
     parser.addoption("--faults", default="ci",
                      help="fault catalogue entries to run (tests/e2e/faults.yaml): ci (default), all, or name,name")
+    parser.addoption("--on-demand", action="store_true",
+                     help="also run the on-demand conditions (marked on_demand: API Priority and Fairness "
+                          "throttling, tainted nodes, a ghost node; CI runs the ghost node on 3 nodes)")
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--on-demand"):
+        kept = [i for i in items if i.get_closest_marker("on_demand") is None]
+        if len(kept) != len(items):
+            config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+            items[:] = kept
     # The lifecycle tests own the machine's cluster (up/down): they must run before any test that
     # holds the shared `local_cluster` for the rest of the session.
     items.sort(key=lambda item: 0 if "test_lifecycle" in item.nodeid else 1)

@@ -202,3 +202,24 @@ def rejected_requests(api_client) -> int:
 def apiserver_log_tail(lines: int = 20) -> str:
     log = paths.log_file("kube-apiserver")
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else ""
+
+
+TAINT = {"key": "svcconf-test/dedicated", "value": "suite", "effect": "NoSchedule"}
+
+
+@contextlib.contextmanager
+def every_node_tainted(core: client.CoreV1Api):
+    """Every node carries a NoSchedule taint (dedicated node pools): running pods stay, new pods need
+    a toleration. The taints are removed on exit."""
+    names = [n.metadata.name for n in core.list_node().items]
+
+    def set_taints(add: bool) -> None:
+        for name in names:
+            taints = [t for t in (core.read_node(name).spec.taints or []) if t.key != TAINT["key"]]
+            body = [{"key": t.key, "value": t.value, "effect": t.effect} for t in taints] + ([TAINT] if add else [])
+            core.patch_node(name, {"spec": {"taints": body}})
+    set_taints(True)
+    try:
+        yield f"{TAINT['key']}={TAINT['value']}:{TAINT['effect']}"
+    finally:
+        set_taints(False)

@@ -48,6 +48,7 @@ def test_slow_kube_proxy_sync_is_waited_for(local_cluster, tmp_path, kube_api):
     _assert_healthy_run(local_cluster, kube_api, code, doc, output, "kube-proxy minSyncPeriod 10s")
 
 
+@pytest.mark.on_demand
 def test_ghost_node_is_left_out_and_named(local_cluster, tmp_path, kube_api):
     """A Node object whose kubelet is gone (NotReady, unreachable taints): the inspector leaves it out
     at once and names it in the facts and in every PROXY evidence; its inspector pod, which can never
@@ -86,6 +87,7 @@ def test_api_server_restart_mid_run(local_cluster, tmp_path, kube_api):
     _assert_healthy_run(local_cluster, kube_api, code, doc, output, "the API server restarted mid-run")
 
 
+@pytest.mark.on_demand
 def test_api_priority_and_fairness_throttling(local_cluster, tmp_path, kube_api):
     """The suite's user gets a priority level of the least share, no queue, and other clients of the
     same user keep its seats busy: requests beyond them are answered 429 at once. The client retries
@@ -100,3 +102,26 @@ def test_api_priority_and_fairness_throttling(local_cluster, tmp_path, kube_api)
     _record("apf-throttled", wall_s=round(wall_s, 1), suite_s=suite_seconds(doc), exit=code, rejected_429=throttled)
     _assert_healthy_run(local_cluster, kube_api, code, doc, output, "API Priority and Fairness throttling")
     assert throttled > 0, "the priority level rejected nothing: the condition was not reproduced"
+
+
+@pytest.mark.on_demand
+def test_tainted_nodes_are_reported_at_once_and_tolerated_on_request(local_cluster, tmp_path, kube_api):
+    """Every node tainted: each scenario fails at once (errored, the run incomplete) with the
+    scheduler's reason instead of waiting out pods-ready; with --toleration the run is conformant."""
+    core = client.CoreV1Api(kube_api)
+    with conditions.every_node_tainted(core) as taint:
+        start = time.monotonic()
+        code, doc, output = run_suite(local_cluster.kubeconfig, tmp_path / "untolerated")
+        untolerated_s = time.monotonic() - start
+        start = time.monotonic()
+        tolerated = run_suite(local_cluster.kubeconfig, tmp_path / "tolerated", "--toleration", taint)
+        tolerated_s = time.monotonic() - start
+    _record("tainted-nodes", untolerated_wall_s=round(untolerated_s, 1), untolerated_exit=code,
+            tolerated_wall_s=round(tolerated_s, 1), tolerated_exit=tolerated[0])
+    results = doc.get("results", [])
+    assert results and all(r["outcome"] == "failed" and r["reason"].startswith("setup error:") for r in results), \
+        f"every check is a setup error when no pod can be placed:\n{output[-3000:]}"
+    assert all("untolerated taint" in r["reason"] + json.dumps(r["evidence"]) for r in results), \
+        f"the scheduler's reason is not shown: {results[0]['reason']}"
+    assert code == 8 and doc.get("verdict") == "incomplete", f"exit {code}, verdict {doc.get('verdict')}"
+    _assert_healthy_run(local_cluster, kube_api, *tolerated, "tainted nodes, tolerated")
