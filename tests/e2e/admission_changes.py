@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import threading
 import time
 
 from kubernetes import client
 
 import admission_webhook
 from cluster_changes import admission_denied
+from production_conditions import repeating
 
 NAME = "svcconf-test-pod-mutation"
 PROBE_NS = "svcconf-test-admission-probe"
@@ -159,23 +159,10 @@ def openshift_admission(api_client):
 def pods_of_run(core: client.CoreV1Api, namespace_prefix: str, every_s: float = 1.0):
     """Every pod seen in the run's namespaces while the block runs, as stored: {namespace/name: spec dict}."""
     seen: dict[str, dict] = {}
-    stop = threading.Event()
 
-    def loop() -> None:
-        while not stop.is_set():
-            try:
-                pods = core.list_pod_for_all_namespaces(_request_timeout=10).items
-                for p in pods:
-                    if p.metadata.namespace.startswith(namespace_prefix):
-                        seen[f"{p.metadata.namespace}/{p.metadata.name}"] = \
-                            core.api_client.sanitize_for_serialization(p.spec)
-            except Exception:  # noqa: BLE001 - a missed listing only loses a sample
-                pass
-            stop.wait(every_s)
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    try:
+    def look() -> None:
+        for p in core.list_pod_for_all_namespaces(_request_timeout=10).items:
+            if p.metadata.namespace.startswith(namespace_prefix):
+                seen[f"{p.metadata.namespace}/{p.metadata.name}"] = core.api_client.sanitize_for_serialization(p.spec)
+    with repeating(look, every_s):
         yield seen
-    finally:
-        stop.set()
-        thread.join(timeout=15)

@@ -65,26 +65,39 @@ def ghost_node(core: client.CoreV1Api):
 
 
 @contextlib.contextmanager
-def pods_bound_to(core: client.CoreV1Api, node: str, every_s: float = 2.0):
-    """Every pod seen bound to `node` while the block runs (namespace/name), listed every few seconds."""
-    seen: set[str] = set()
+def repeating(step, every_s: float, threads: int = 1):
+    """step() again and again in `threads` background threads until the block ends (an error in a
+    step only loses that sample); bounded: the threads stop and are joined on exit."""
     stop = threading.Event()
 
     def loop() -> None:
         while not stop.is_set():
             try:
-                pods = core.list_pod_for_all_namespaces(field_selector=f"spec.nodeName={node}", _request_timeout=10)
-                seen.update(f"{p.metadata.namespace}/{p.metadata.name}" for p in pods.items)
-            except Exception:  # noqa: BLE001 - a missed listing only loses a sample
+                step()
+            except Exception:  # noqa: BLE001 - a failed step (a 429, a missed listing) is one lost sample
                 pass
             stop.wait(every_s)
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
+    workers = [threading.Thread(target=loop, daemon=True) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
     try:
-        yield seen
+        yield
     finally:
         stop.set()
-        thread.join(timeout=15)
+        for worker in workers:
+            worker.join(timeout=15)
+
+
+@contextlib.contextmanager
+def pods_bound_to(core: client.CoreV1Api, node: str, every_s: float = 2.0):
+    """Every pod seen bound to `node` while the block runs (namespace/name), listed every few seconds."""
+    seen: set[str] = set()
+
+    def look() -> None:
+        pods = core.list_pod_for_all_namespaces(field_selector=f"spec.nodeName={node}", _request_timeout=10)
+        seen.update(f"{p.metadata.namespace}/{p.metadata.name}" for p in pods.items)
+    with repeating(look, every_s):
+        yield seen
 
 
 @contextlib.contextmanager
@@ -165,27 +178,13 @@ def competing_load(kubeconfig: Path, threads: int = 4, pause_s: float = 0.0):
     """Other clients of the same user keep the priority level's seats busy (cluster-wide pod lists),
     so the suite's own requests meet 429s as on a loaded API server. Bounded: stops on exit."""
     from kubernetes import config
-    stop = threading.Event()
-
-    def loop() -> None:
-        api = config.new_client_from_config(config_file=str(kubeconfig))
-        core = client.CoreV1Api(api)
-        while not stop.is_set():
-            try:
-                core.list_pod_for_all_namespaces(_request_timeout=10)
-            except Exception:  # noqa: BLE001 - 429s are the point
-                pass
-            stop.wait(pause_s)
-        api.close()
-    workers = [threading.Thread(target=loop, daemon=True) for _ in range(threads)]
-    for w in workers:
-        w.start()
+    api = config.new_client_from_config(config_file=str(kubeconfig))
+    core = client.CoreV1Api(api)
     try:
-        yield
+        with repeating(lambda: core.list_pod_for_all_namespaces(_request_timeout=10), pause_s, threads):
+            yield
     finally:
-        stop.set()
-        for w in workers:
-            w.join(timeout=15)
+        api.close()
 
 
 def rejected_requests(api_client) -> int:

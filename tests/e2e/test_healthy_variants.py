@@ -44,23 +44,22 @@ def test_corefile_variant_is_conformant(variant, local_cluster, tmp_path, kube_a
     assert code == 0, f"a conformant run exits 0, got {code}\n{output[-2000:]}"
 
 
-def test_forbidden_node_inspector_blocks_proxy_checks_only(local_cluster, tmp_path, kube_api):
-    with host_network_daemonsets_denied(kube_api):
+# A refused node inspector blocks the PROXY checks only, at once, with the refusal's own words: the
+# DaemonSet itself refused, or (SCC, quota, a pod policy) the DaemonSet accepted and its pods refused
+# (their FailedCreate event), never after the pods-ready deadline.
+INSPECTOR_REFUSALS = {
+    "daemonset-refused": (host_network_daemonsets_denied, ("not allowed", "host-network DaemonSets are not allowed here")),
+    "pods-refused": (host_network_pods_denied, ("pods are refused", "host-network pods are not allowed here")),
+}
+
+
+@pytest.mark.parametrize("refusal", sorted(INSPECTOR_REFUSALS))
+def test_forbidden_node_inspector_blocks_proxy_checks_only(refusal, local_cluster, tmp_path, kube_api):
+    deny, said = INSPECTOR_REFUSALS[refusal]
+    with deny(kube_api):
         code, doc, output = run_suite(local_cluster.kubeconfig, tmp_path)
     blocked = {("clusterip-deployment", "PROXY-01", "-"): "blocked", ("clusterip-deployment", "PROXY-02", "-"): "blocked"}
     _assert_outcomes(local_cluster, doc, output, blocked)
     reasons = {r["reason"] for r in doc["results"] if r["outcome"] == "blocked"}
-    assert all("not allowed" in r and "host-network DaemonSets are not allowed here" in r for r in reasons), reasons
-    assert doc.get("verdict") == "incomplete" and code == 8, f"exit {code}, verdict {doc.get('verdict')}"
-
-
-def test_refused_inspector_pods_block_at_once_with_the_refusal(local_cluster, tmp_path, kube_api):
-    """The inspector's DaemonSet is accepted but its pods are refused (SCC, quota, a pod policy): the
-    DaemonSet's FailedCreate event blocks the PROXY checks at once with its message, no deadline."""
-    with host_network_pods_denied(kube_api):
-        code, doc, output = run_suite(local_cluster.kubeconfig, tmp_path)
-    blocked = {("clusterip-deployment", "PROXY-01", "-"): "blocked", ("clusterip-deployment", "PROXY-02", "-"): "blocked"}
-    _assert_outcomes(local_cluster, doc, output, blocked)
-    reasons = {r["reason"] for r in doc["results"] if r["outcome"] == "blocked"}
-    assert all("pods are refused" in r and "host-network pods are not allowed here" in r for r in reasons), reasons
+    assert all(all(text in r for text in said) for r in reasons), reasons
     assert doc.get("verdict") == "incomplete" and code == 8, f"exit {code}, verdict {doc.get('verdict')}"
