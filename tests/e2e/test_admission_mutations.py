@@ -4,7 +4,6 @@ namespace range, others refused). A webhook server this test starts (admission_w
 a ValidatingAdmissionPolicy refuses (admission_changes.py). The node inspector is left alone: meshes
 skip host-network pods, OpenShift's privileged SCC lets it run as root."""
 
-import json
 import secrets
 import time
 
@@ -12,10 +11,10 @@ import pytest
 from kubernetes import client
 
 import admission_changes as admission
-import expected_outcomes
 from admission_webhook import SIDECAR, UID_RANGE
 from cluster_changes import suite_namespace
-from suite_runs import outcomes, run_suite, suite_seconds
+from healthy_runs import assert_healthy_run, nothing_left, record
+from suite_runs import run_suite, suite_seconds
 from svc_conformance.kubeconfig import EXIT_ADMISSION
 from svc_conformance.reports.outcomes import is_errored
 
@@ -24,26 +23,6 @@ pytestmark = pytest.mark.e2e
 
 def _run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
-
-
-def _record(name: str, **figures) -> None:
-    out = expected_outcomes.ROOT / "reports" / "out" / "production-conditions"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{name}.json").write_text(json.dumps(figures, indent=1))
-
-
-def _nothing_left(kube_api, what: str, output: str) -> None:
-    left = client.CoreV1Api(kube_api).list_namespace(
-        label_selector="app.kubernetes.io/managed-by=svc-conformance").items
-    assert not left, f"{what}: namespaces left behind: {[n.metadata.name for n in left]}\n{output[-2000:]}"
-
-
-def _assert_healthy_run(local_cluster, kube_api, code, doc, output, what: str) -> None:
-    expected = expected_outcomes.healthy(local_cluster.ip_family, expected_outcomes.collected_items())
-    wrong = expected_outcomes.diff(expected, outcomes(doc))
-    assert not wrong, f"{what}: outcomes differ from the healthy map:\n" + "\n".join(wrong) + f"\n{output[-4000:]}"
-    assert code == 0, f"{what}: a conformant run exits 0, got {code}\n{output[-3000:]}"
-    _nothing_left(kube_api, what, output)
 
 
 def _test_pods(seen: dict) -> dict:
@@ -67,9 +46,9 @@ def test_mesh_sidecar_and_read_only_root(local_cluster, tmp_path, kube_api):
         code, doc, output = run_suite(local_cluster.kubeconfig, tmp_path, run_id=run_id)
         wall_s = time.monotonic() - start
     pods = _test_pods(seen)
-    _record("admission-mesh", wall_s=round(wall_s, 1), suite_s=suite_seconds(doc), exit=code,
+    record("admission-mesh", wall_s=round(wall_s, 1), suite_s=suite_seconds(doc), exit=code,
             pods_seen=len(pods), pods_mutated=len(hook.mutated))
-    _assert_healthy_run(local_cluster, kube_api, code, doc, output, "a mesh sidecar and read-only roots")
+    assert_healthy_run(local_cluster, kube_api, code, doc, output, "a mesh sidecar and read-only roots")
     assert pods, f"no pod of the run was seen (namespaces {suite_namespace(run_id, '')}*)"
     plain = [k for k, spec in pods.items() if SIDECAR not in [c["name"] for c in spec["containers"]]]
     assert not plain, f"pods without the sidecar: the mutation did not happen for {plain}"
@@ -87,7 +66,7 @@ def test_openshift_uid_range_refuses_the_fixed_uid(local_cluster, tmp_path, kube
         start = time.monotonic()
         code, doc, output = run_suite(local_cluster.kubeconfig, tmp_path, run_id=run_id)
         wall_s = time.monotonic() - start
-    _record("admission-openshift-fixed-uid", wall_s=round(wall_s, 1), exit=code)
+    record("admission-openshift-fixed-uid", wall_s=round(wall_s, 1), exit=code)
     assert code == EXIT_ADMISSION, f"expected exit {EXIT_ADMISSION} (admission), got {code}\n{output[-3000:]}"
     lines = [line for line in output.splitlines() if admission.UID_MESSAGE in line]
     assert any(line.startswith("svc-conformance:") or "svc-conformance: " in line for line in lines), \
@@ -95,7 +74,7 @@ def test_openshift_uid_range_refuses_the_fixed_uid(local_cluster, tmp_path, kube
     # Items stopped by the refusal are errored ("failed" with a could-not-run reason), never failed checks.
     failed = [r for r in doc.get("results", []) if r["outcome"] == "failed" and not is_errored(r)]
     assert not failed, f"a refused pod turned into failed checks: {[(r['scenario'], r['check']) for r in failed]}"
-    _nothing_left(kube_api, "a refused fixed UID", output)
+    nothing_left(kube_api, "a refused fixed UID", output)
 
 
 def test_openshift_uid_range_with_auto_uid(local_cluster, tmp_path, kube_api):
@@ -109,9 +88,9 @@ def test_openshift_uid_range_with_auto_uid(local_cluster, tmp_path, kube_api):
         code, doc, output = run_suite(local_cluster.kubeconfig, tmp_path, "--run-as-user", "auto", run_id=run_id)
         wall_s = time.monotonic() - start
     pods = _test_pods(seen)
-    _record("admission-openshift-auto-uid", wall_s=round(wall_s, 1), suite_s=suite_seconds(doc), exit=code,
+    record("admission-openshift-auto-uid", wall_s=round(wall_s, 1), suite_s=suite_seconds(doc), exit=code,
             pods_seen=len(pods), pods_mutated=len(hook.mutated))
-    _assert_healthy_run(local_cluster, kube_api, code, doc, output, "UIDs assigned from a namespace range")
+    assert_healthy_run(local_cluster, kube_api, code, doc, output, "UIDs assigned from a namespace range")
     assert pods, f"no pod of the run was seen (namespaces {suite_namespace(run_id, '')}*)"
     uids = {k: (spec.get("securityContext") or {}).get("runAsUser") for k, spec in pods.items()}
     assert UID_RANGE[0] in uids.values(), f"no pod of the run ran with the assigned UID {UID_RANGE[0]}: {uids}"

@@ -8,31 +8,12 @@ import time
 import pytest
 from kubernetes import client
 
-import expected_outcomes
 import production_conditions as conditions
+from healthy_runs import assert_healthy_run, record
 from localcluster import state
-from suite_runs import outcomes, run_suite, suite_seconds
+from suite_runs import run_suite, suite_seconds
 
 pytestmark = pytest.mark.e2e
-
-
-def _healthy_map(local_cluster) -> dict:
-    return expected_outcomes.healthy(local_cluster.ip_family, expected_outcomes.collected_items())
-
-
-def _assert_healthy_run(local_cluster, kube_api, code, doc, output, what: str) -> None:
-    wrong = expected_outcomes.diff(_healthy_map(local_cluster), outcomes(doc))
-    assert not wrong, f"{what}: outcomes differ from the healthy map:\n" + "\n".join(wrong) + f"\n{output[-4000:]}"
-    assert code == 0, f"{what}: a conformant run exits 0, got {code}\n{output[-3000:]}"
-    left = client.CoreV1Api(kube_api).list_namespace(
-        label_selector="app.kubernetes.io/managed-by=svc-conformance").items
-    assert not left, f"{what}: namespaces left behind: {[n.metadata.name for n in left]}\n{output[-2000:]}"
-
-
-def _record(name: str, **figures) -> None:
-    out = expected_outcomes.ROOT / "reports" / "out" / "production-conditions"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{name}.json").write_text(json.dumps(figures, indent=1))
 
 
 def test_slow_kube_proxy_sync_is_waited_for(local_cluster, tmp_path, kube_api):
@@ -44,8 +25,8 @@ def test_slow_kube_proxy_sync_is_waited_for(local_cluster, tmp_path, kube_api):
         time.sleep(3)       # kube-proxy's first sync after its restart
         start = time.monotonic()
         code, doc, output = run_suite(local_cluster.kubeconfig, tmp_path)
-    _record("slow-kube-proxy", wall_s=round(time.monotonic() - start, 1), suite_s=suite_seconds(doc), exit=code)
-    _assert_healthy_run(local_cluster, kube_api, code, doc, output, "kube-proxy minSyncPeriod 10s")
+    record("slow-kube-proxy", wall_s=round(time.monotonic() - start, 1), suite_s=suite_seconds(doc), exit=code)
+    assert_healthy_run(local_cluster, kube_api, code, doc, output, "kube-proxy minSyncPeriod 10s")
 
 
 @pytest.mark.on_demand
@@ -59,8 +40,8 @@ def test_ghost_node_is_left_out_and_named(local_cluster, tmp_path, kube_api):
         code, doc, output = run_suite(local_cluster.kubeconfig, tmp_path)
         wall_s = time.monotonic() - start
         still = core.list_pod_for_all_namespaces(field_selector=f"spec.nodeName={ghost}").items
-    _record("ghost-node", wall_s=round(wall_s, 1), suite_s=suite_seconds(doc), exit=code)
-    _assert_healthy_run(local_cluster, kube_api, code, doc, output, "a ghost node")
+    record("ghost-node", wall_s=round(wall_s, 1), suite_s=suite_seconds(doc), exit=code)
+    assert_healthy_run(local_cluster, kube_api, code, doc, output, "a ghost node")
     facts = doc["cluster"]
     assert ghost in facts.get("nodes_not_inspected", {}), f"the ghost node is not named in the facts: {facts}"
     assert "NotReady" in facts["nodes_not_inspected"][ghost]
@@ -82,9 +63,9 @@ def test_api_server_restart_mid_run(local_cluster, tmp_path, kube_api):
         start = time.monotonic()
         code, doc, output = run_suite(local_cluster.kubeconfig, tmp_path)
     assert "stopped" in when and when["stopped"] - start < 60, f"the API server was not restarted mid-run: {when}"
-    _record("apiserver-restart", wall_s=round(time.monotonic() - start, 1), suite_s=suite_seconds(doc),
+    record("apiserver-restart", wall_s=round(time.monotonic() - start, 1), suite_s=suite_seconds(doc),
             exit=code, down_s=round(when.get("started", 0) - when["stopped"], 1))
-    _assert_healthy_run(local_cluster, kube_api, code, doc, output, "the API server restarted mid-run")
+    assert_healthy_run(local_cluster, kube_api, code, doc, output, "the API server restarted mid-run")
 
 
 @pytest.mark.on_demand
@@ -99,8 +80,8 @@ def test_api_priority_and_fairness_throttling(local_cluster, tmp_path, kube_api)
             code, doc, output = run_suite(kubeconfig, tmp_path)
         wall_s = time.monotonic() - start
         throttled = rejected() - before
-    _record("apf-throttled", wall_s=round(wall_s, 1), suite_s=suite_seconds(doc), exit=code, rejected_429=throttled)
-    _assert_healthy_run(local_cluster, kube_api, code, doc, output, "API Priority and Fairness throttling")
+    record("apf-throttled", wall_s=round(wall_s, 1), suite_s=suite_seconds(doc), exit=code, rejected_429=throttled)
+    assert_healthy_run(local_cluster, kube_api, code, doc, output, "API Priority and Fairness throttling")
     assert throttled > 0, "the priority level rejected nothing: the condition was not reproduced"
 
 
@@ -116,7 +97,7 @@ def test_tainted_nodes_are_reported_at_once_and_tolerated_on_request(local_clust
         start = time.monotonic()
         tolerated = run_suite(local_cluster.kubeconfig, tmp_path / "tolerated", "--toleration", taint)
         tolerated_s = time.monotonic() - start
-    _record("tainted-nodes", untolerated_wall_s=round(untolerated_s, 1), untolerated_exit=code,
+    record("tainted-nodes", untolerated_wall_s=round(untolerated_s, 1), untolerated_exit=code,
             tolerated_wall_s=round(tolerated_s, 1), tolerated_exit=tolerated[0])
     results = doc.get("results", [])
     assert results and all(r["outcome"] == "failed" and r["reason"].startswith("setup error:") for r in results), \
@@ -124,4 +105,4 @@ def test_tainted_nodes_are_reported_at_once_and_tolerated_on_request(local_clust
     assert all("untolerated taint" in r["reason"] + json.dumps(r["evidence"]) for r in results), \
         f"the scheduler's reason is not shown: {results[0]['reason']}"
     assert code == 8 and doc.get("verdict") == "incomplete", f"exit {code}, verdict {doc.get('verdict')}"
-    _assert_healthy_run(local_cluster, kube_api, *tolerated, "tainted nodes, tolerated")
+    assert_healthy_run(local_cluster, kube_api, *tolerated, "tainted nodes, tolerated")
