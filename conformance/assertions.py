@@ -128,8 +128,10 @@ def pods_answer_as_themselves(ctx: ScenarioContext, selector: str, family: str) 
                                                          if n in answered]
     ctx.attach("placement (pod -> endpoint on another node)", placement)
     if wrong:
+        silent = not any(r.body for r in replies)       # nothing answered: say which policies are there
         raise CheckFailed("every endpoint IP answers directly, as itself",
-                          "each pod IP answers with its own pod name", f"{wrong}")
+                          "each pod IP answers with its own pod name",
+                          f"{wrong}{ctx.policies_seen() if silent else ''}")
 
 
 def vip_spreads(ctx: ScenarioContext, service: str, selector: str, family: str, per_backend: int = 10,

@@ -6,7 +6,7 @@ from typing import Callable
 
 import pytest
 
-from svc_conformance import dns_health, dnswire, proxy_health, records, waits
+from svc_conformance import dns_health, dnswire, netpol, proxy_health, records, waits
 from svc_conformance.kube import Cluster
 from svc_conformance.outcomes import CheckFailed
 from svc_conformance.probe import ClientPod
@@ -131,10 +131,20 @@ class ScenarioContext:
         outcome = waits.poll(timeout, tracked, consecutive, give_up=dns_health.give_up(lambda: not heard["any"]))
         silence = dns_health.established()
         dns_health.record_full_wait(statement, outcome, not heard["any"])
+        policies = "" if outcome.ok or heard["any"] else self.policies_seen()
         if not (outcome.gave_up and silence):
-            return outcome, ""
+            return outcome, policies
         self.attach("shared dependency", dns_health.describe(silence))
-        return outcome, f"; not waited out: {dns_health.describe(silence)}"
+        return outcome, f"; not waited out: {dns_health.describe(silence)}{policies}"
+
+    def policies_seen(self) -> str:
+        """When nothing answered: the NetworkPolicies of the namespace, if any but the run's own."""
+        if "policies_seen" not in self.state:
+            found = netpol.describe(self.cluster.api, self.namespace)
+            self.state["policies_seen"] = f"; {found}" if found else ""
+            if found:
+                self.attach("network policies", found)
+        return self.state["policies_seen"]
 
     # -- traffic through a VIP ---------------------------------------------------------------
     def client_node(self) -> str:
@@ -165,12 +175,13 @@ class ScenarioContext:
         outcome = waits.poll("reach", tracked, consecutive, give_up=give_up)
         if outcome.ok or heard["any"]:
             return outcome, ""
+        policies = self.policies_seen()
         if not outcome.gave_up:
             self._look_at_node(node, statement, outcome)
-            return outcome, ""
+            return outcome, policies
         silence = proxy_health.established(node)
         self.attach("shared dependency", proxy_health.describe(silence))
-        return outcome, f"; not waited out: {proxy_health.describe(silence)}"
+        return outcome, f"; not waited out: {proxy_health.describe(silence)}{policies}"
 
     def _look_at_node(self, node: str, statement: str, outcome: waits.Outcome) -> None:
         """After a whole deadline without an answer through a VIP: does the client's node name the run?"""

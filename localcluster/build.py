@@ -4,6 +4,7 @@ The cache key covers the versions and the wrapper modules, so a second `up` on a
 """
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -14,11 +15,15 @@ from localcluster import paths, versions
 from localcluster.errors import EXIT_BUILD, ClusterError
 
 
+def _tree_hash(h, dirs: tuple[str, ...]) -> None:
+    for f in sorted(paths.GOBUILD.rglob("*")):
+        if f.is_file() and f.relative_to(paths.GOBUILD).parts[0] in dirs:
+            h.update(f.name.encode() + f.read_bytes())
+
+
 def _key() -> str:
     h = hashlib.sha256()
-    for f in sorted(paths.GOBUILD.rglob("*")):
-        if f.is_file():
-            h.update(f.name.encode() + f.read_bytes())
+    _tree_hash(h, ("coredns", "kubernetes"))
     h.update(repr((versions.KUBERNETES, versions.COREDNS)).encode())
     return h.hexdigest()[:12]
 
@@ -100,6 +105,60 @@ def ensure_binaries(say=print) -> Path:
     if gcc.returncode != 0:
         log.open("a").write(gcc.stdout)
         raise ClusterError("build of pause failed (gcc)", EXIT_BUILD, str(log))
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+    return out
+
+
+def netpol_dir() -> Path:
+    """kube-network-policies has its own cache entry: only `up --network-policy` needs it."""
+    h = hashlib.sha256()
+    _tree_hash(h, ("kube-network-policies",))
+    return paths.CACHE / "bin" / f"kube-network-policies-{versions.KUBE_NETWORK_POLICIES}-{h.hexdigest()[:12]}"
+
+
+NETPOL_PATCH = "nfqueue-xt-target.patch"
+
+
+def _patched_netpol_tree(src: Path, log: Path) -> Path:
+    """The published module with our one patch applied, and a copy of the wrapper module pointing at it.
+
+    The patch (gobuild/kube-network-policies/nfqueue-xt-target.patch) swaps nft's native `queue` for the
+    xtables NFQUEUE target, the same kernel queue: this machine's kernel lacks CONFIG_NFT_QUEUE.
+    """
+    gobuild = paths.GOBUILD / "kube-network-policies"
+    mod_dir = _run(["go", "mod", "download", "-json", f"sigs.k8s.io/kube-network-policies@{versions.KUBE_NETWORK_POLICIES}"],
+                   gobuild, log, "kube-network-policies module download")
+    module, wrapper = src / "module", src / "wrapper"
+    shutil.copytree(json.loads(mod_dir)["Dir"], module)
+    for f in module.rglob("*"):
+        f.chmod(0o755 if f.is_dir() else 0o644)      # the module cache is read-only
+    _run(["patch", "-p1", "--forward", "-i", str(gobuild / NETPOL_PATCH)], module, log, "kube-network-policies patch")
+    wrapper.mkdir()
+    for name in ("go.mod", "go.sum"):
+        shutil.copyfile(gobuild / name, wrapper / name)
+    _run(["go", "mod", "edit", "-replace", f"sigs.k8s.io/kube-network-policies={module}"], wrapper, log,
+         "kube-network-policies wrapper")
+    return wrapper
+
+
+def ensure_netpol(say=print) -> Path:
+    """Return the directory holding `netpol` (the binary upstream's image calls /bin/netpol), building it."""
+    out = netpol_dir()
+    if (out / "netpol").exists():
+        return out
+    if not shutil.which("go"):
+        raise ClusterError("the Go toolchain is missing (needed to build kube-network-policies)", EXIT_BUILD)
+    paths.CACHE.mkdir(parents=True, exist_ok=True)
+    log = paths.CACHE / "build.log"
+    tmp = out.with_name(out.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    say(f"building kube-network-policies {versions.KUBE_NETWORK_POLICIES} (first time on this machine; log: {log})")
+    wrapper = _patched_netpol_tree(tmp / "src", log)
+    _run(["go", "build", "-v", "-trimpath", "-ldflags", "-s -w", "-o", str(tmp / "netpol"),
+          "sigs.k8s.io/kube-network-policies/cmd"], wrapper, log, "kube-network-policies", say)
+    shutil.rmtree(tmp / "src")
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
     return out

@@ -23,6 +23,8 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--kube-proxy-config", type=_kube_proxy_setting, action="append", default=[],
                     metavar="KEY=VALUE", help="set a KubeProxyConfiguration field on every node (repeatable; "
                     "dotted, e.g. iptables.minSyncPeriod=10s)")
+    up.add_argument("--network-policy", action="store_true",
+                    help="enforce NetworkPolicy with kube-network-policies (a DaemonSet on every node)")
     sub.add_parser("status", help="components, versions, health; exit 0 only when all healthy")
     sub.add_parser("kubeconfig", help="print the admin kubeconfig path")
     sub.add_parser("down", help="stop everything and remove what up created")
@@ -63,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             for setting in args.kube_proxy_config:
                 overrides = merge(overrides, setting)
             up(args.proxy_mode, args.ip_family, say, cluster_domain=args.cluster_domain, node_count=args.nodes,
-               kube_proxy_overrides=overrides)
+               kube_proxy_overrides=overrides, network_policy=args.network_policy)
         elif args.command == "down":
             from localcluster.down import down
             down(say)
@@ -81,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
             from localcluster import build, images
             images.ensure_archives(build.ensure_binaries(say))
     except ClusterError as err:
+        if args.command == "up":
+            err.log = paths.preserve_logs(err.log)      # `down` removes the originals
         print(f"localcluster: error: {err}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:

@@ -209,6 +209,19 @@ def ensure_archives(bins: Path) -> list[Path]:
     return archives
 
 
+def ensure_optional_archive(name: str, bins: Path) -> Path:
+    """The archive of an image only some clusters run (versions.OPTIONAL_IMAGES), from its own binaries."""
+    archive = archive_dir(bins) / f"{name}.tar"
+    if not archive.exists():
+        partial = archive.with_suffix(f".partial-{os.getpid()}")
+        try:
+            docker_archive(name, versions.OPTIONAL_IMAGES[name], bins, partial)
+            partial.rename(archive)
+        finally:
+            partial.unlink(missing_ok=True)
+    return archive
+
+
 def import_all(archives: list[Path], socket: Path | None = None, log_name: str = "images") -> None:
     """Import every image archive into one containerd (each node has its own image store)."""
     log = paths.log_file(log_name)

@@ -72,3 +72,20 @@ def node_files(index: int, name: str) -> NodeFiles:
 def for_node(node) -> NodeFiles:
     """The files of a topology.Node; None means node 0."""
     return node_files(0, "") if node is None else node_files(node.index, node.name)
+
+
+def preserve_logs(log: str | None, keep: int = 3) -> str | None:
+    """A failed `up` is usually followed by `down`, which removes STATE: copy the logs to the cache
+    (the last `keep` failures) and return where the named log now is."""
+    import shutil
+    import time
+    if not LOGS.exists():
+        return log
+    failed = CACHE / "failed-up-logs"
+    target = failed / time.strftime("%Y%m%d-%H%M%S")
+    shutil.copytree(LOGS, target, dirs_exist_ok=True)
+    for old in sorted(failed.iterdir())[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+    if log and Path(log).is_relative_to(LOGS):
+        return str(target / Path(log).relative_to(LOGS))
+    return log

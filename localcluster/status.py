@@ -4,7 +4,7 @@ import subprocess
 
 from localcluster import api, components, paths, processes, state, versions
 from localcluster.topology import CLUSTER_DOMAIN, Topology
-from localcluster.up import dns_answers
+from localcluster.up import dns_answers, network_policy_ready
 
 
 def checks() -> list[tuple[str, bool, str]]:
@@ -13,7 +13,8 @@ def checks() -> list[tuple[str, bool, str]]:
         return [("cluster", False, "not up (run `python -m localcluster up`)")]
     topology = Topology(doc["ip_family"], doc.get("cluster_domain", CLUSTER_DOMAIN), doc.get("nodes", 1))
     rows = [("mode", True, f"kube-proxy {doc['proxy_mode']}, ip family {doc['ip_family']}, "
-                           f"{topology.nodes} node(s), domain {topology.cluster_domain}")]
+                           f"{topology.nodes} node(s), domain {topology.cluster_domain}"
+                           f"{', NetworkPolicy enforced' if doc.get('network_policy') else ''}")]
     for name in components.names(topology.nodes):
         pid = processes.pid_of(name)
         rows.append((name, pid is not None, f"pid {pid}" if pid else f"not running (log: {paths.log_file(name)})"))
@@ -27,6 +28,9 @@ def checks() -> list[tuple[str, bool, str]]:
         where = "the machine's network namespace" if node.netns is None else f"netns {node.netns}"
         rows.append((f"node {node.name}", api.node_ready(topology.apiserver_url, node.name),
                      f"Ready, {','.join(node.ips)} in {where}, pods {','.join(node.pod_ranges)}"))
+    if doc.get("network_policy"):
+        rows.append(("NetworkPolicy", network_policy_ready(topology),
+                     f"kube-network-policies {versions.KUBE_NETWORK_POLICIES} Ready on every node"))
     rows.append(("CoreDNS", dns_answers(topology), f"kube-dns {','.join(topology.dns_ips)} answers "
                  f"kubernetes.default.svc.{topology.cluster_domain}"))
     return rows

@@ -13,16 +13,23 @@ from localcluster.errors import EXIT_COMPONENT, EXIT_PREFLIGHT, ClusterError
 from localcluster.topology import CLUSTER_DOMAIN, Node, Topology
 
 # Named deadlines (seconds) for each stage of up.
-TIMEOUTS = {"containerd": 30, "etcd": 30, "kube-apiserver": 90, "node-ready": 90, "coredns": 120}
+TIMEOUTS = {"containerd": 30, "etcd": 30, "kube-apiserver": 90, "node-ready": 90, "coredns": 120,
+            "network-policy": 120}
 
 
 def wait_for(what: str, probe, timeout_s: float, components_alive: list[str], consecutive: int = 1,
-             culprit: str | None = None) -> None:
-    """Poll probe until it holds `consecutive` times in a row; fail fast when a component exits."""
+             culprit: str | None = None, restartable: dict | None = None) -> None:
+    """Poll probe until it holds `consecutive` times in a row; fail fast when a component exits, but start
+    a component of `restartable` (name -> argv) once again first (seen: a kubelet exiting at start, once)."""
     deadline = time.monotonic() + timeout_s
     streak = 0
+    restartable = restartable if restartable is not None else {}     # shared: once per component
     while time.monotonic() < deadline:
         for name in components_alive:
+            if name in restartable and processes.pid_of(name) is None:
+                print(f"localcluster: {name} exited during startup; starting it once more "
+                      f"(its log: {paths.log_file(name)})", flush=True)
+                processes.start(name, restartable.pop(name))
             processes.ensure_running(name)
         streak = streak + 1 if probe() else 0
         if streak >= consecutive:
@@ -38,6 +45,14 @@ def _kubectl(bins, *args: str, stdin: str | None = None) -> subprocess.Completed
                           input=stdin, capture_output=True, text=True)
 
 
+def _apply(bins, what: str, manifest: str) -> None:
+    applied = _kubectl(bins, "apply", "-f", "-", stdin=manifest)
+    with paths.log_file("addons").open("a") as log:
+        log.write(f"$ kubectl apply ({what})\n{applied.stdout}{applied.stderr}")
+    if applied.returncode != 0:
+        raise ClusterError(f"applying {what} failed", EXIT_COMPONENT, str(paths.log_file("addons")))
+
+
 def _coredns_manifest(topology: Topology) -> str:
     corefile = Template((configs.TEMPLATES / "Corefile").read_text()).substitute(
         cluster_domain=topology.cluster_domain)
@@ -46,6 +61,19 @@ def _coredns_manifest(topology: Topology) -> str:
         corefile="\n".join("    " + line for line in corefile.splitlines()),
         image=versions.IMAGES["coredns"], dns_ip=ips[0], dns_ips="[" + ", ".join(ips) + "]",
         family_policy="RequireDualStack" if len(ips) > 1 else "SingleStack")
+
+
+def _network_policy_manifest() -> str:
+    return Template((configs.TEMPLATES / "kube-network-policies.yaml").read_text()).substitute(
+        image=versions.OPTIONAL_IMAGES["kube-network-policies"])
+
+
+def network_policy_ready(topology: Topology) -> bool:
+    """kube-network-policies runs a Ready pod on every node (it enforces from then on)."""
+    ds = api.get_json(topology.apiserver_url,
+                      "/apis/apps/v1/namespaces/kube-system/daemonsets/kube-network-policies") or {}
+    st = ds.get("status", {})
+    return st.get("desiredNumberScheduled") == topology.nodes == st.get("numberReady") == st.get("updatedNumberScheduled")
 
 
 def dns_answers(topology: Topology) -> bool:
@@ -69,7 +97,7 @@ def dns_answers(topology: Topology) -> bool:
     return True
 
 
-def _start_control_plane(bins, topology: Topology, say) -> tuple[list[str], list[Path]]:
+def _start_control_plane(bins, topology: Topology, say, extra_archives: list[Path]) -> tuple[list[str], list[Path]]:
     started: list[str] = []
 
     def start(name: str, argv: list[str]) -> None:
@@ -80,7 +108,7 @@ def _start_control_plane(bins, topology: Topology, say) -> tuple[list[str], list
     start("containerd", components.containerd(configs.containerd_config(), node0))
     wait_for("containerd socket", paths.CONTAINERD_SOCK.exists, TIMEOUTS["containerd"], started)
     say("importing images")
-    archives = images.ensure_archives(bins)
+    archives = images.ensure_archives(bins) + extra_archives
     images.import_all(archives)
     start("etcd", components.etcd())
     wait_for("etcd health", lambda: _http_ok("http://127.0.0.1:2381/health"), TIMEOUTS["etcd"], started)
@@ -118,15 +146,17 @@ def _start_nodes(bins, topology: Topology, archives: list[Path], started: list[s
             nodes.routes(topology)
         except RuntimeError as err:
             raise ClusterError(f"routes between the nodes' pod ranges: {err}", EXIT_COMPONENT) from None
+    kubelets = {}
     for node in topology.node_list:
         for daemon, argv in (("kubelet", components.kubelet(bins, topology, node)),
                              ("kube-proxy", components.kube_proxy(bins, node))):
             processes.start(node.component(daemon), argv)
             started.append(node.component(daemon))
+        kubelets[node.component("kubelet")] = components.kubelet(bins, topology, node)
     say(f"waiting for {topology.nodes} node(s) to be Ready")
     for node in topology.node_list:
         wait_for(f"node {node.name} Ready", lambda n=node: api.node_ready(topology.apiserver_url, n.name),
-                 TIMEOUTS["node-ready"], started, culprit=node.component("kubelet"))
+                 TIMEOUTS["node-ready"], started, culprit=node.component("kubelet"), restartable=kubelets)
 
 
 def _node_configs(topology: Topology, proxy_mode: str, kube_proxy_overrides: dict) -> None:
@@ -150,16 +180,17 @@ def _http_ok(url: str) -> bool:
 
 
 def up(proxy_mode: str, ip_family: str, say=print, cluster_domain: str = CLUSTER_DOMAIN, node_count: int = 1,
-       kube_proxy_overrides: dict | None = None) -> None:
+       kube_proxy_overrides: dict | None = None, network_policy: bool = False) -> None:
     kube_proxy_overrides = kube_proxy_overrides or {}
     current = state.load()
     running = components.names(current.get("nodes", 1)) if current else components.ORDER
     if current and all(processes.pid_of(n) for n in running):
         have = (current["proxy_mode"], current["ip_family"], current.get("cluster_domain", CLUSTER_DOMAIN),
-                current.get("nodes", 1))
-        if have != (proxy_mode, ip_family, cluster_domain, node_count):
+                current.get("nodes", 1), bool(current.get("network_policy")))
+        if have != (proxy_mode, ip_family, cluster_domain, node_count, network_policy):
             raise ClusterError(f"a cluster is already up with --proxy-mode {have[0]} --ip-family {have[1]} "
-                               f"--cluster-domain {have[2]} --nodes {have[3]}; run `down` first", EXIT_PREFLIGHT)
+                               f"--cluster-domain {have[2]} --nodes {have[3]}"
+                               f"{' --network-policy' if have[4] else ''}; run `down` first", EXIT_PREFLIGHT)
         say("cluster is already up")
         return
     if current and any(processes.pid_of(n) for n in running):
@@ -174,11 +205,14 @@ def up(proxy_mode: str, ip_family: str, say=print, cluster_domain: str = CLUSTER
     topology = Topology(ip_family, cluster_domain, node_count)
     t0 = time.monotonic()
     bins = build.ensure_binaries(say)
+    extra_archives = []
+    if network_policy:
+        extra_archives.append(images.ensure_optional_archive("kube-network-policies", build.ensure_netpol(say)))
     say(f"binaries ready in {time.monotonic() - t0:.0f}s ({bins})")
     # From here on the host changes: record the baseline first so `down` can undo everything.
     state.save({"proxy_mode": proxy_mode, "ip_family": ip_family, "cluster_domain": cluster_domain,
                 "nodes": node_count, "bins": str(bins), "baseline": hostnet.inventory(), "started": time.time(),
-                "kube_proxy_overrides": kube_proxy_overrides})
+                "kube_proxy_overrides": kube_proxy_overrides, "network_policy": network_policy})
     for d in (paths.LOGS, paths.CONFIG, paths.PIDS, paths.KUBELET_ROOT):
         d.mkdir(parents=True, exist_ok=True)
     hostnet.setup(topology)
@@ -188,13 +222,14 @@ def up(proxy_mode: str, ip_family: str, say=print, cluster_domain: str = CLUSTER
         configs.kubeconfig(target, topology, client)
     configs.resolv_conf()
     _node_configs(topology, proxy_mode, kube_proxy_overrides)
-    started, archives = _start_control_plane(bins, topology, say)
+    started, archives = _start_control_plane(bins, topology, say, extra_archives)
     _start_nodes(bins, topology, archives, started, say)
+    if network_policy:
+        _apply(bins, "kube-network-policies", _network_policy_manifest())
+        wait_for("kube-network-policies Ready on every node", lambda: network_policy_ready(topology),
+                 TIMEOUTS["network-policy"], components.names(node_count), culprit="addons")
     say("deploying CoreDNS")
-    applied = _kubectl(bins, "apply", "-f", "-", stdin=_coredns_manifest(topology))
-    if applied.returncode != 0:
-        paths.log_file("addons").write_text(applied.stdout + applied.stderr)
-        raise ClusterError("applying CoreDNS failed", EXIT_COMPONENT, str(paths.log_file("addons")))
+    _apply(bins, "CoreDNS", _coredns_manifest(topology))
     wait_for("CoreDNS answering on the kube-dns ClusterIP", lambda: dns_answers(topology),
              TIMEOUTS["coredns"], components.names(node_count), consecutive=3)
     say(f"cluster up in {time.monotonic() - t0:.0f}s; export KUBECONFIG={paths.ADMIN_KUBECONFIG}")

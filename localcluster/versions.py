@@ -21,6 +21,12 @@ IMAGES = {
     "jessie-dnsutils": f"registry.k8s.io/e2e-test-images/jessie-dnsutils:{JESSIE_DNSUTILS_TAG}",
 }
 
+# NetworkPolicy implementation of `up --network-policy` (the one kindnet embeds), its upstream image name.
+KUBE_NETWORK_POLICIES = "v0.8.0"
+OPTIONAL_IMAGES = {
+    "kube-network-policies": f"registry.k8s.io/networking/kube-network-policies:{KUBE_NETWORK_POLICIES}",
+}
+
 # Kubernetes commands built from the k8s.io/kubernetes module.
 K8S_COMMANDS = {
     "kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver",
@@ -36,7 +42,7 @@ K8S_COMMANDS = {
 # The images take their programs from them too (image_contents.yaml: debian_packages of each image).
 DEBIAN_PACKAGES = [
     "containerd", "runc", "containernetworking-plugins", "iptables", "nftables", "conntrack",
-    "busybox", "netcat-openbsd", "curl", "iproute2", "etcd-server", "gcc", "libc6-dev",
+    "busybox", "netcat-openbsd", "curl", "iproute2", "etcd-server", "gcc", "libc6-dev", "patch",
     # kube-proxy image (distroless-iptables) and agnhost image (alpine + bind-tools, iperf, bash):
     "dash", "coreutils", "grep", "kmod", "ipset", "netbase", "bash", "bind9-dnsutils", "bind9-host",
     "iperf", "libc-bin",

@@ -35,6 +35,7 @@ class LocalCluster:
     started_here: bool
     cluster_domain: str = "cluster.local"
     nodes: int = 1
+    network_policy: bool = False        # NetworkPolicy enforced (up --network-policy)
 
     @property
     def families(self) -> list[str]:
@@ -69,8 +70,9 @@ def _local_cluster():
         foreign = state.load() is not None
         domain = os.environ.get("LOCALCLUSTER_CLUSTER_DOMAIN", "cluster.local")
         nodes = os.environ.get("LOCALCLUSTER_NODES", "1")
+        policy = ["--network-policy"] if os.environ.get("LOCALCLUSTER_NETWORK_POLICY") == "1" else []
         up = localcluster_cli("up", "--proxy-mode", mode, "--ip-family", family, "--cluster-domain", domain,
-                              "--nodes", nodes, timeout_s=UP_TIMEOUT_S)
+                              "--nodes", nodes, *policy, timeout_s=UP_TIMEOUT_S)
         if up.returncode != 0:
             if not foreign:
                 localcluster_cli("down", timeout_s=DOWN_TIMEOUT_S)   # undo our partial up
@@ -83,7 +85,8 @@ def _local_cluster():
     if doc is None:
         pytest.fail(f"the cluster is up but {paths.CLUSTER_FILE} is unreadable", pytrace=False)
     yield LocalCluster(paths.ADMIN_KUBECONFIG, doc["proxy_mode"], doc["ip_family"], started_here,
-                       doc.get("cluster_domain", "cluster.local"), doc.get("nodes", 1))
+                       doc.get("cluster_domain", "cluster.local"), doc.get("nodes", 1),
+                       bool(doc.get("network_policy")))
     if started_here:
         down = localcluster_cli("down", timeout_s=DOWN_TIMEOUT_S)
         assert down.returncode == 0, f"`python -m localcluster down` exited {down.returncode}:\n{tail(down)}"

@@ -222,3 +222,29 @@ def every_node_tainted(core: client.CoreV1Api):
         yield f"{TAINT['key']}={TAINT['value']}:{TAINT['effect']}"
     finally:
         set_taints(False)
+
+
+DENY = "default-deny-all"
+
+
+@contextlib.contextmanager
+def default_deny_in_run_namespaces(api_client, every_s: float = 0.3):
+    """A default-deny NetworkPolicy (all pods, Ingress and Egress, no rule) created in every namespace of
+    a suite run as it appears, as policy engines do for new namespaces. Yields the namespaces it denied."""
+    core, net = client.CoreV1Api(api_client), client.NetworkingV1Api(api_client)
+    denied: set[str] = set()
+    body = client.V1NetworkPolicy(metadata=client.V1ObjectMeta(name=DENY), spec=client.V1NetworkPolicySpec(
+        pod_selector=client.V1LabelSelector(), policy_types=["Ingress", "Egress"]))
+
+    def deny_new() -> None:
+        for ns in core.list_namespace(label_selector="svc-conformance.io/run-id", _request_timeout=10).items:
+            name = ns.metadata.name
+            if name not in denied and ns.status.phase == "Active":
+                try:
+                    net.create_namespaced_network_policy(name, body, _request_timeout=10)
+                except client.ApiException as err:
+                    if err.status != 409:
+                        raise
+                denied.add(name)
+    with repeating(deny_new, every_s):
+        yield denied

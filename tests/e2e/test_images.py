@@ -36,7 +36,10 @@ def archives() -> dict[str, Path]:
     if missing:
         pytest.skip(f"the binaries are not built ({bins} lacks {', '.join(missing)}; "
                     "run `python -m localcluster build`)")
-    return dict(zip(versions.IMAGES, images.ensure_archives(bins)))
+    found = dict(zip(versions.IMAGES, images.ensure_archives(bins)))
+    netpol = build.ensure_netpol(say=lambda _: None)       # its own small build (kube-network-policies)
+    found.update({name: images.ensure_optional_archive(name, netpol) for name in versions.OPTIONAL_IMAGES})
+    return found
 
 
 def _entrypoint(name: str) -> str | None:
@@ -44,7 +47,7 @@ def _entrypoint(name: str) -> str | None:
     return entry[0] if entry else None
 
 
-@pytest.mark.parametrize("name", sorted(versions.IMAGES))
+@pytest.mark.parametrize("name", sorted({**versions.IMAGES, **versions.OPTIONAL_IMAGES}))
 def test_executables_are_exactly_the_listed_ones(archives, name):
     found = executables(archives[name], DOC["path"], _entrypoint(name))
     expected = set(SPECS[name]["executables"])
@@ -52,14 +55,14 @@ def test_executables_are_exactly_the_listed_ones(archives, name):
     assert not found - expected, f"{name}: in the image but not listed: {sorted(found - expected)}"
 
 
-@pytest.mark.parametrize("name", sorted(versions.IMAGES))
+@pytest.mark.parametrize("name", sorted({**versions.IMAGES, **versions.OPTIONAL_IMAGES}))
 def test_executables_outside_path_are_there(archives, name):
     for entry in SPECS[name].get("outside_path") or []:
         path, _ = images.parse_entry(entry)
         assert entry_of(archives[name], path) == entry
 
 
-@pytest.mark.parametrize("name", sorted(versions.IMAGES))
+@pytest.mark.parametrize("name", sorted({**versions.IMAGES, **versions.OPTIONAL_IMAGES}))
 def test_image_config(archives, name):
     config, spec = image_config(archives[name]), SPECS[name].get("config") or {}
     assert config.get("Entrypoint") == spec.get("entrypoint")

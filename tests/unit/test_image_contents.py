@@ -16,8 +16,9 @@ from localcluster import images, versions
 
 DOC = images.contents()
 SPECS = DOC["images"]
+ALL_IMAGES = {**versions.IMAGES, **versions.OPTIONAL_IMAGES}
 SOURCE_KINDS = ("host", "built", "template")
-BUILT = set(versions.K8S_COMMANDS) | {"coredns", "pause"}
+BUILT = set(versions.K8S_COMMANDS) | {"coredns", "pause", "netpol"}
 
 
 def _entries(spec: dict, key: str = "executables") -> dict[str, str | None]:
@@ -44,10 +45,10 @@ def test_schema_and_path():
 
 
 def test_every_image_is_listed_and_nothing_else():
-    assert set(SPECS) == set(versions.IMAGES)
+    assert set(SPECS) == set(ALL_IMAGES)
 
 
-@pytest.mark.parametrize("name", sorted(versions.IMAGES))
+@pytest.mark.parametrize("name", sorted(ALL_IMAGES))
 def test_every_image_names_its_upstream_definition(name):
     spec = SPECS[name]
     assert spec["summary"].strip()
@@ -65,6 +66,7 @@ def test_the_upstream_versions_are_the_pinned_ones():
     for name in ("pause", "kube-proxy", "agnhost", "jessie-dnsutils"):
         assert refs(name, "kubernetes/kubernetes") == {versions.KUBERNETES}
     assert refs("coredns", "coredns/coredns") == {versions.COREDNS}
+    assert refs("kube-network-policies", "kubernetes-sigs/kube-network-policies") == {versions.KUBE_NETWORK_POLICIES}
     lines = [line for s in SPECS["kube-proxy"]["upstream"] for line in s["lines"]]
     assert f"readonly __default_distroless_iptables_version={versions.DISTROLESS_IPTABLES_TAG}" in lines
     assert f"    IMAGE_VERSION: '{versions.DISTROLESS_IPTABLES_TAG}'" in lines
@@ -75,7 +77,7 @@ def test_the_upstream_versions_are_the_pinned_ones():
     assert jessie["test/images/jessie-dnsutils/VERSION"] == [versions.JESSIE_DNSUTILS_TAG]
 
 
-@pytest.mark.parametrize("name", sorted(versions.IMAGES))
+@pytest.mark.parametrize("name", sorted(ALL_IMAGES))
 def test_executables_are_absolute_unique_and_resolve_to_listed_files(name):
     spec = SPECS[name]
     all_entries = (spec["executables"] or []) + (spec.get("outside_path") or [])
@@ -97,7 +99,7 @@ def test_executables_are_absolute_unique_and_resolve_to_listed_files(name):
         assert posixpath.dirname(other) not in DOC["path"], other
 
 
-@pytest.mark.parametrize("name", sorted(versions.IMAGES))
+@pytest.mark.parametrize("name", sorted(ALL_IMAGES))
 def test_sources_name_listed_regular_files_and_known_kinds(name):
     spec = SPECS[name]
     regular = {p for p, t in {**_entries(spec), **_entries(spec, "outside_path")}.items() if t is None}
@@ -117,12 +119,12 @@ def test_sources_name_listed_regular_files_and_known_kinds(name):
         assert path.startswith("/") and re.fullmatch(r"[0-7]{4}", mode), (path, mode)
 
 
-@pytest.mark.parametrize("name", sorted(versions.IMAGES))
+@pytest.mark.parametrize("name", sorted(ALL_IMAGES))
 def test_debian_packages_are_installed_by_install_deps(name):
     assert set(SPECS[name]["debian_packages"]) <= set(versions.DEBIAN_PACKAGES)
 
 
-@pytest.mark.parametrize("name", sorted(versions.IMAGES))
+@pytest.mark.parametrize("name", sorted(ALL_IMAGES))
 def test_what_upstream_has_and_the_local_image_lacks_is_explained(name):
     listed = set(_entries(SPECS[name])) | set(_entries(SPECS[name], "outside_path"))
     for gap in SPECS[name]["upstream_only"]:

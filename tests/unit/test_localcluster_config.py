@@ -19,7 +19,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from localcluster import components, configs, paths, pki, versions
 from localcluster.topology import (APISERVER_PORT, CLUSTER_DOMAIN, CNI_NETWORK, IP_FAMILIES, NODE_NAME,
                                    POD_BRIDGE, Topology)
-from localcluster.up import _coredns_manifest
+from localcluster.up import _coredns_manifest, _network_policy_manifest
 
 REAL_STATE, REAL_RUN = paths.STATE, paths.RUN
 
@@ -204,6 +204,34 @@ def test_coredns_manifest_service_addresses(family):
     assert container["image"] == versions.IMAGES["coredns"]
     (cm,) = [d for d in docs if d["kind"] == "ConfigMap"]
     assert f"kubernetes {CLUSTER_DOMAIN} in-addr.arpa ip6.arpa" in cm["data"]["Corefile"]
+
+
+def test_network_policy_manifest_is_upstream_install_yaml_with_the_pinned_image():
+    docs = [d for d in yaml.safe_load_all(_network_policy_manifest()) if d]
+    assert [d["kind"] for d in docs] == ["ClusterRole", "ClusterRoleBinding", "ServiceAccount", "DaemonSet"]
+    ds = docs[-1]
+    assert ds["metadata"]["namespace"] == "kube-system" and ds["metadata"]["labels"]["k8s-app"] == "kube-network-policies"
+    pod = ds["spec"]["template"]["spec"]
+    assert pod["hostNetwork"] is True and pod["serviceAccountName"] == "kube-network-policies"
+    assert pod["tolerations"] == [{"operator": "Exists", "effect": "NoSchedule"}]
+    (container,) = pod["containers"]
+    assert container["image"] == versions.OPTIONAL_IMAGES["kube-network-policies"]
+    assert container["image"].endswith(":" + versions.KUBE_NETWORK_POLICIES)
+    assert container["args"][:2] == ["/bin/netpol", "--hostname-override=$(MY_NODE_NAME)"]
+    assert container["securityContext"]["privileged"] is True
+    rules = {r["apiGroups"][0]: r["resources"] for r in docs[0]["rules"]}
+    assert rules == {"": ["pods", "namespaces"], "networking.k8s.io": ["networkpolicies"]}
+
+
+def test_failed_up_logs_are_kept_where_down_does_not_remove_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "LOGS", tmp_path / "state" / "logs")
+    monkeypatch.setattr(paths, "CACHE", tmp_path / "cache")
+    paths.LOGS.mkdir(parents=True)
+    (paths.LOGS / "kubelet-localcluster-worker1.log").write_text("E1204 failed to run Kubelet\n")
+    kept = paths.preserve_logs(str(paths.LOGS / "kubelet-localcluster-worker1.log"))
+    assert Path(kept).read_text() == "E1204 failed to run Kubelet\n"
+    assert Path(kept).is_relative_to(tmp_path / "cache" / "failed-up-logs")
+    assert paths.preserve_logs(None) is None
 
 
 # --- command lines ----------------------------------------------------------------------------------
