@@ -21,9 +21,20 @@ def _tree_hash(h, dirs: tuple[str, ...]) -> None:
             h.update(f.name.encode() + f.read_bytes())
 
 
+def k8s_wrapper() -> Path:
+    """The wrapper module of the selected release (gobuild/kubernetes-<minor>: go.mod and go.sum)."""
+    return paths.GOBUILD / f"kubernetes-{versions.RELEASE.minor}"
+
+
+def coredns_wrapper() -> Path:
+    """gobuild/coredns-<minor>: a main.go naming plugins, or none (the module's own main package: every
+    plugin of that version's plugin.cfg, as upstream's image)."""
+    return paths.GOBUILD / f"coredns-{versions.RELEASE.minor}"
+
+
 def _key() -> str:
     h = hashlib.sha256()
-    _tree_hash(h, ("coredns", "kubernetes"))
+    _tree_hash(h, (coredns_wrapper().name, k8s_wrapper().name))
     h.update(repr((versions.KUBERNETES, versions.COREDNS)).encode())
     return h.hexdigest()[:12]
 
@@ -76,7 +87,7 @@ def _progress(log: Path, start: int) -> str:
 
 def _pause_source(log: Path) -> Path:
     mod_dir = _run(["go", "list", "-m", "-f", "{{.Dir}}", "k8s.io/kubernetes"],
-                   paths.GOBUILD / "kubernetes", log, "k8s.io/kubernetes module lookup").strip()
+                   k8s_wrapper(), log, "k8s.io/kubernetes module lookup").strip()
     return Path(mod_dir) / "build" / "pause" / "linux" / "pause.c"
 
 
@@ -95,10 +106,11 @@ def ensure_binaries(say=print) -> Path:
     tmp.mkdir(parents=True)
     say(f"building Kubernetes {versions.KUBERNETES} components (first time on this machine; log: {log})")
     _run(["go", "build", "-v", "-trimpath", "-ldflags", _version_ldflags(), "-o", str(tmp) + "/",
-          *versions.K8S_COMMANDS.values()], paths.GOBUILD / "kubernetes", log, "Kubernetes", say)
+          *versions.K8S_COMMANDS.values()], k8s_wrapper(), log, "Kubernetes", say)
     say(f"building CoreDNS {versions.COREDNS}")
-    _run(["go", "build", "-v", "-trimpath", "-ldflags", "-s -w", "-o", str(tmp / "coredns"), "."],
-         paths.GOBUILD / "coredns", log, "CoreDNS", say)
+    target = "." if (coredns_wrapper() / "main.go").exists() else "github.com/coredns/coredns"
+    _run(["go", "build", "-v", "-trimpath", "-ldflags", "-s -w", "-o", str(tmp / "coredns"), target],
+         coredns_wrapper(), log, "CoreDNS", say)
     say("building pause")
     gcc = subprocess.run(["gcc", "-Os", "-static", "-o", str(tmp / "pause"), str(_pause_source(log))],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -159,6 +171,36 @@ def ensure_netpol(say=print) -> Path:
     _run(["go", "build", "-v", "-trimpath", "-ldflags", "-s -w", "-o", str(tmp / "netpol"),
           "sigs.k8s.io/kube-network-policies/cmd"], wrapper, log, "kube-network-policies", say)
     shutil.rmtree(tmp / "src")
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+    return out
+
+
+def suite_agnhost_dir() -> Path:
+    """The suite's agnhost (versions.SUITE_AGNHOST_TAG), built from the release that defines it."""
+    h = hashlib.sha256()
+    _tree_hash(h, (f"coredns-{versions.SUITE_AGNHOST_RELEASE}", f"kubernetes-{versions.SUITE_AGNHOST_RELEASE}"))
+    return paths.CACHE / "bin" / f"agnhost-{versions.SUITE_AGNHOST_TAG}-{h.hexdigest()[:12]}"
+
+
+def ensure_suite_agnhost(say=print) -> Path | None:
+    """None when the selected release's own agnhost is the suite's; else the directory holding it."""
+    if versions.suite_agnhost_image() is None:
+        return None
+    out = suite_agnhost_dir()
+    if (out / "agnhost").exists() and (out / "coredns").exists():
+        return out
+    log = paths.CACHE / "build.log"
+    tmp = out.with_name(out.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    say(f"building the suite's agnhost {versions.SUITE_AGNHOST_TAG} (Kubernetes {versions.SUITE_AGNHOST_RELEASE})")
+    _run(["go", "build", "-v", "-trimpath", "-ldflags", "-s -w", "-o", str(tmp / "agnhost"),
+          versions.K8S_COMMANDS["agnhost"]], paths.GOBUILD / f"kubernetes-{versions.SUITE_AGNHOST_RELEASE}",
+         log, "agnhost", say)
+    # The agnhost image carries a /coredns too: the one of the release defining that agnhost.
+    _run(["go", "build", "-v", "-trimpath", "-ldflags", "-s -w", "-o", str(tmp / "coredns"), "."],
+         paths.GOBUILD / f"coredns-{versions.SUITE_AGNHOST_RELEASE}", log, "CoreDNS (for agnhost)", say)
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
     return out

@@ -4,7 +4,7 @@ import argparse
 import re
 import sys
 
-from localcluster import paths, state
+from localcluster import paths, state, versions
 from localcluster.errors import EXIT_NOT_UP, ClusterError
 from localcluster.topology import CLUSTER_DOMAIN, IP_FAMILIES, MAX_NODES, PROXY_MODES
 
@@ -13,6 +13,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m localcluster", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="build (once) and start the cluster")
+    up.add_argument("--kubernetes-version", choices=sorted(versions.RELEASES), default=versions.DEFAULT_RELEASE,
+                    help="the Kubernetes minor release (its pinned newest patch; default %(default)s)")
     up.add_argument("--proxy-mode", choices=PROXY_MODES, default="iptables")
     up.add_argument("--ip-family", choices=IP_FAMILIES, default="ipv4")
     up.add_argument("--cluster-domain", type=_domain, default=CLUSTER_DOMAIN,
@@ -29,7 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("kubeconfig", help="print the admin kubeconfig path")
     sub.add_parser("down", help="stop everything and remove what up created")
     sub.add_parser("install-deps", help="apt-get install the Debian packages the cluster needs")
-    sub.add_parser("build", help="build the binaries and images (cached) without starting anything")
+    build = sub.add_parser("build", help="build the binaries and images (cached) without starting anything")
+    build.add_argument("--kubernetes-version", choices=sorted(versions.RELEASES), default=versions.DEFAULT_RELEASE)
     return parser
 
 
@@ -65,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
             for setting in args.kube_proxy_config:
                 overrides = merge(overrides, setting)
             up(args.proxy_mode, args.ip_family, say, cluster_domain=args.cluster_domain, node_count=args.nodes,
-               kube_proxy_overrides=overrides, network_policy=args.network_policy)
+               kube_proxy_overrides=overrides, network_policy=args.network_policy,
+               release=args.kubernetes_version)
         elif args.command == "down":
             from localcluster.down import down
             down(say)
@@ -81,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
             deps.install()
         elif args.command == "build":
             from localcluster import build, images
-            images.ensure_archives(build.ensure_binaries(say))
+            versions.use(args.kubernetes_version)
+            images.ensure_archives(build.ensure_binaries(say), build.ensure_suite_agnhost(say))
     except ClusterError as err:
         if args.command == "up":
             err.log = paths.preserve_logs(err.log)      # `down` removes the originals

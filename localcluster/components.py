@@ -3,7 +3,7 @@
 import shutil
 from pathlib import Path
 
-from localcluster import paths
+from localcluster import paths, versions
 from localcluster.topology import (APISERVER_PORT, ETCD_CLIENT_PORT, ETCD_PEER_PORT,
                                    NODE_NAME, Node, Topology)
 
@@ -79,7 +79,8 @@ def kube_controller_manager(bins: Path, topology: Topology) -> list[str]:
             f"--root-ca-file={_pki('ca.crt')}",
             f"--service-account-private-key-file={_pki('sa.key')}",
             "--use-service-account-credentials=true",
-            "--controllers=*,-nodeipam,-cloud-node-lifecycle",
+            # Pod ranges are fixed per node (topology); 1.37 dropped cloud-node-lifecycle from the list.
+            "--controllers=*,-nodeipam" + (",-cloud-node-lifecycle" if versions.RELEASE.minor == "1.33" else ""),
             "--leader-elect=false",
             "--profiling=false"]
 

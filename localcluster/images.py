@@ -192,34 +192,32 @@ def docker_archive(name: str, ref: str, bins: Path, out: Path) -> Path:
     return out
 
 
-def ensure_archives(bins: Path) -> list[Path]:
-    """Build (once per binary set and contents definition) the archives of every image."""
+def _archive(spec_name: str, ref: str, bins: Path, archive: Path) -> Path:
+    if not archive.exists():
+        partial = archive.with_suffix(f".partial-{os.getpid()}")
+        try:
+            docker_archive(spec_name, ref, bins, partial)
+            partial.rename(archive)
+        finally:
+            partial.unlink(missing_ok=True)
+    return archive
+
+
+def ensure_archives(bins: Path, suite_agnhost_bins: Path | None = None) -> list[Path]:
+    """Build (once per binary set and contents definition) the archives of every image of the release;
+    with suite_agnhost_bins, also the suite's agnhost (versions.suite_agnhost_image) built from them."""
     out_dir = archive_dir(bins)
-    archives = []
-    for name, ref in versions.IMAGES.items():
-        archive = out_dir / f"{name}.tar"
-        if not archive.exists():
-            partial = archive.with_suffix(f".partial-{os.getpid()}")
-            try:
-                docker_archive(name, ref, bins, partial)
-                partial.rename(archive)
-            finally:
-                partial.unlink(missing_ok=True)
-        archives.append(archive)
+    archives = [_archive(name, ref, bins, out_dir / f"{name}.tar") for name, ref in versions.IMAGES.items()]
+    suite_agnhost = versions.suite_agnhost_image()
+    if suite_agnhost and suite_agnhost_bins:
+        archives.append(_archive("agnhost", suite_agnhost, suite_agnhost_bins,
+                                 archive_dir(suite_agnhost_bins) / "agnhost.tar"))
     return archives
 
 
 def ensure_optional_archive(name: str, bins: Path) -> Path:
     """The archive of an image only some clusters run (versions.OPTIONAL_IMAGES), from its own binaries."""
-    archive = archive_dir(bins) / f"{name}.tar"
-    if not archive.exists():
-        partial = archive.with_suffix(f".partial-{os.getpid()}")
-        try:
-            docker_archive(name, versions.OPTIONAL_IMAGES[name], bins, partial)
-            partial.rename(archive)
-        finally:
-            partial.unlink(missing_ok=True)
-    return archive
+    return _archive(name, versions.OPTIONAL_IMAGES[name], bins, archive_dir(bins) / f"{name}.tar")
 
 
 def import_all(archives: list[Path], socket: Path | None = None, log_name: str = "images") -> None:

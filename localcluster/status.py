@@ -12,7 +12,8 @@ def checks() -> list[tuple[str, bool, str]]:
     if doc is None:
         return [("cluster", False, "not up (run `python -m localcluster up`)")]
     topology = Topology(doc["ip_family"], doc.get("cluster_domain", CLUSTER_DOMAIN), doc.get("nodes", 1))
-    rows = [("mode", True, f"kube-proxy {doc['proxy_mode']}, ip family {doc['ip_family']}, "
+    versions.use(doc.get("kubernetes_version"))
+    rows = [("mode", True, f"Kubernetes {versions.KUBERNETES}, kube-proxy {doc['proxy_mode']}, ip family {doc['ip_family']}, "
                            f"{topology.nodes} node(s), domain {topology.cluster_domain}"
                            f"{', NetworkPolicy enforced' if doc.get('network_policy') else ''}")]
     for name in components.names(topology.nodes):

@@ -97,7 +97,7 @@ def dns_answers(topology: Topology) -> bool:
     return True
 
 
-def _start_control_plane(bins, topology: Topology, say, extra_archives: list[Path]) -> tuple[list[str], list[Path]]:
+def _start_control_plane(topology: Topology, say, bins, archives: list[Path]) -> list[str]:
     started: list[str] = []
 
     def start(name: str, argv: list[str]) -> None:
@@ -108,7 +108,6 @@ def _start_control_plane(bins, topology: Topology, say, extra_archives: list[Pat
     start("containerd", components.containerd(configs.containerd_config(), node0))
     wait_for("containerd socket", paths.CONTAINERD_SOCK.exists, TIMEOUTS["containerd"], started)
     say("importing images")
-    archives = images.ensure_archives(bins) + extra_archives
     images.import_all(archives)
     start("etcd", components.etcd())
     wait_for("etcd health", lambda: _http_ok("http://127.0.0.1:2381/health"), TIMEOUTS["etcd"], started)
@@ -117,7 +116,7 @@ def _start_control_plane(bins, topology: Topology, say, extra_archives: list[Pat
              TIMEOUTS["kube-apiserver"], started, consecutive=2)
     start("kube-controller-manager", components.kube_controller_manager(bins, topology))
     start("kube-scheduler", components.kube_scheduler(bins))
-    return started, archives
+    return started
 
 
 def _prepare_worker(topology: Topology, node: Node, archives: list[Path], started: list[str]) -> None:
@@ -180,16 +179,19 @@ def _http_ok(url: str) -> bool:
 
 
 def up(proxy_mode: str, ip_family: str, say=print, cluster_domain: str = CLUSTER_DOMAIN, node_count: int = 1,
-       kube_proxy_overrides: dict | None = None, network_policy: bool = False) -> None:
+       kube_proxy_overrides: dict | None = None, network_policy: bool = False,
+       release: str = versions.DEFAULT_RELEASE) -> None:
     kube_proxy_overrides = kube_proxy_overrides or {}
+    versions.use(release)
     current = state.load()
     running = components.names(current.get("nodes", 1)) if current else components.ORDER
     if current and all(processes.pid_of(n) for n in running):
         have = (current["proxy_mode"], current["ip_family"], current.get("cluster_domain", CLUSTER_DOMAIN),
-                current.get("nodes", 1), bool(current.get("network_policy")))
-        if have != (proxy_mode, ip_family, cluster_domain, node_count, network_policy):
-            raise ClusterError(f"a cluster is already up with --proxy-mode {have[0]} --ip-family {have[1]} "
-                               f"--cluster-domain {have[2]} --nodes {have[3]}"
+                current.get("nodes", 1), bool(current.get("network_policy")),
+                current.get("kubernetes_version", versions.DEFAULT_RELEASE))
+        if have != (proxy_mode, ip_family, cluster_domain, node_count, network_policy, release):
+            raise ClusterError(f"a cluster is already up with --kubernetes-version {have[5]} --proxy-mode {have[0]} "
+                               f"--ip-family {have[1]} --cluster-domain {have[2]} --nodes {have[3]}"
                                f"{' --network-policy' if have[4] else ''}; run `down` first", EXIT_PREFLIGHT)
         say("cluster is already up")
         return
@@ -205,14 +207,15 @@ def up(proxy_mode: str, ip_family: str, say=print, cluster_domain: str = CLUSTER
     topology = Topology(ip_family, cluster_domain, node_count)
     t0 = time.monotonic()
     bins = build.ensure_binaries(say)
-    extra_archives = []
+    archives = images.ensure_archives(bins, build.ensure_suite_agnhost(say))
     if network_policy:
-        extra_archives.append(images.ensure_optional_archive("kube-network-policies", build.ensure_netpol(say)))
+        archives.append(images.ensure_optional_archive("kube-network-policies", build.ensure_netpol(say)))
     say(f"binaries ready in {time.monotonic() - t0:.0f}s ({bins})")
     # From here on the host changes: record the baseline first so `down` can undo everything.
     state.save({"proxy_mode": proxy_mode, "ip_family": ip_family, "cluster_domain": cluster_domain,
                 "nodes": node_count, "bins": str(bins), "baseline": hostnet.inventory(), "started": time.time(),
-                "kube_proxy_overrides": kube_proxy_overrides, "network_policy": network_policy})
+                "kube_proxy_overrides": kube_proxy_overrides, "network_policy": network_policy,
+                "kubernetes_version": versions.RELEASE.minor})
     for d in (paths.LOGS, paths.CONFIG, paths.PIDS, paths.KUBELET_ROOT):
         d.mkdir(parents=True, exist_ok=True)
     hostnet.setup(topology)
@@ -222,7 +225,7 @@ def up(proxy_mode: str, ip_family: str, say=print, cluster_domain: str = CLUSTER
         configs.kubeconfig(target, topology, client)
     configs.resolv_conf()
     _node_configs(topology, proxy_mode, kube_proxy_overrides)
-    started, archives = _start_control_plane(bins, topology, say, extra_archives)
+    started = _start_control_plane(topology, say, bins, archives)
     _start_nodes(bins, topology, archives, started, say)
     if network_policy:
         _apply(bins, "kube-network-policies", _network_policy_manifest())

@@ -1,25 +1,78 @@
-"""Every pinned version of the local cluster, in one place."""
+"""Every pinned version of the local cluster, in one place: one Release per supported Kubernetes minor.
 
-KUBERNETES = "v1.33.13"
-# Staging modules (k8s.io/api, client-go, ...) are published as v0.<minor>.<patch>.
-STAGING = "v0." + KUBERNETES[len("v1."):]
-COREDNS = "v1.12.0"          # the version kubeadm 1.33 deploys
-PAUSE_TAG = "3.10"
-AGNHOST_TAG = "2.53"         # k8s.io/kubernetes test/utils/image/manifest.go for 1.33
-JESSIE_DNSUTILS_TAG = "1.7"  # the same manifest (JessieDnsutils)
-# What the upstream images are built on (localcluster/image_contents.yaml lists their contents):
-DISTROLESS_IPTABLES_TAG = "v0.8.11"   # kube-proxy's base: build/common.sh of KUBERNETES
-AGNHOST_BASEIMAGE = "alpine:3.19"     # test/images/agnhost/BASEIMAGE of AGNHOST_TAG
+`use(minor)` selects a release for this process (up takes --kubernetes-version; status, down and the
+tests take the one the running cluster records); the module-level names below are the selected one's.
+"""
 
-# Image names are the ones real clusters use, so the suite's manifests are identical everywhere.
-IMAGES = {
-    "pause": f"registry.k8s.io/pause:{PAUSE_TAG}",
-    "agnhost": f"registry.k8s.io/e2e-test-images/agnhost:{AGNHOST_TAG}",
-    "coredns": f"registry.k8s.io/coredns/coredns:{COREDNS}",
-    "kube-proxy": f"registry.k8s.io/kube-proxy:{KUBERNETES}",
-    # Not used by the suite: upstream e2e's DNS specs run it (benchmarks/upstream_e2e.py).
-    "jessie-dnsutils": f"registry.k8s.io/e2e-test-images/jessie-dnsutils:{JESSIE_DNSUTILS_TAG}",
-}
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Release:
+    """What k8s.io/kubernetes at `kubernetes` pins, read from that module's own files."""
+    kubernetes: str            # the newest patch of the minor served by the Go module proxy
+    coredns: str               # cmd/kubeadm/app/constants/constants.go: CoreDNSVersion
+    pause: str                 # the same file: PauseVersion
+    agnhost: str               # test/utils/image/manifest.go: configs[Agnhost]
+    jessie_dnsutils: str | None    # the same file: configs[JessieDnsutils] (gone in 1.36)
+    distroless_iptables: str   # build/common.sh: __default_distroless_iptables_version (kube-proxy's base)
+    go: str                    # the go directive of k8s.io/kubernetes's go.mod (the wrapper module's)
+
+    @property
+    def minor(self) -> str:
+        return ".".join(self.kubernetes[1:].split(".")[:2])
+
+
+RELEASES = {r.minor: r for r in (
+    Release("v1.33.13", "v1.12.0", "3.10", "2.53", "1.7", "v0.8.11", "1.24.0"),
+    Release("v1.37.2", "v1.14.6", "3.10.2", "2.66.1", None, "v0.9.9", "1.26.0"),
+)}
+DEFAULT_RELEASE = "1.37"          # the newest supported release
+# image_contents.yaml quotes the upstream image definitions of this release; the images of other releases
+# are assembled from the same lists with their own binaries (differences noted in that file).
+CONTENTS_RELEASE = "1.33"
+# The suite pins its agnhost (svc_conformance.manifests.DEFAULT_IMAGES); every local release carries it,
+# built from the release that defines that tag.
+SUITE_AGNHOST_TAG = "2.53"
+SUITE_AGNHOST_RELEASE = "1.33"
+AGNHOST_BASEIMAGE = "alpine:3.19"     # test/images/agnhost/BASEIMAGE of SUITE_AGNHOST_TAG
+
+
+def use(minor: str | None) -> Release:
+    """Select the release of this process; the names below follow it."""
+    global RELEASE, KUBERNETES, STAGING, COREDNS, PAUSE_TAG, AGNHOST_TAG, JESSIE_DNSUTILS_TAG
+    global DISTROLESS_IPTABLES_TAG, IMAGES
+    minor = minor or DEFAULT_RELEASE
+    if minor not in RELEASES:
+        raise KeyError(f"Kubernetes {minor} is not a release of the local cluster "
+                       f"(one of {', '.join(sorted(RELEASES))})")
+    RELEASE = RELEASES[minor]
+    KUBERNETES = RELEASE.kubernetes
+    # Staging modules (k8s.io/api, client-go, ...) are published as v0.<minor>.<patch>.
+    STAGING = "v0." + KUBERNETES[len("v1."):]
+    COREDNS, PAUSE_TAG, AGNHOST_TAG = RELEASE.coredns, RELEASE.pause, RELEASE.agnhost
+    JESSIE_DNSUTILS_TAG, DISTROLESS_IPTABLES_TAG = RELEASE.jessie_dnsutils, RELEASE.distroless_iptables
+    # Image names are the ones real clusters use, so the suite's manifests are identical everywhere.
+    IMAGES = {
+        "pause": f"registry.k8s.io/pause:{PAUSE_TAG}",
+        "agnhost": f"registry.k8s.io/e2e-test-images/agnhost:{AGNHOST_TAG}",
+        "coredns": f"registry.k8s.io/coredns/coredns:{COREDNS}",
+        "kube-proxy": f"registry.k8s.io/kube-proxy:{KUBERNETES}",
+    }
+    if JESSIE_DNSUTILS_TAG:
+        # Not used by the suite: upstream e2e's DNS specs run it (benchmarks/upstream_e2e.py).
+        IMAGES["jessie-dnsutils"] = f"registry.k8s.io/e2e-test-images/jessie-dnsutils:{JESSIE_DNSUTILS_TAG}"
+    return RELEASE
+
+
+def suite_agnhost_image() -> str | None:
+    """The suite's agnhost, when the selected release's own agnhost is another tag."""
+    if AGNHOST_TAG == SUITE_AGNHOST_TAG:
+        return None
+    return f"registry.k8s.io/e2e-test-images/agnhost:{SUITE_AGNHOST_TAG}"
+
+
+use(DEFAULT_RELEASE)
 
 # NetworkPolicy implementation of `up --network-policy` (the one kindnet embeds), its upstream image name.
 KUBE_NETWORK_POLICIES = "v0.8.0"

@@ -16,7 +16,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 SIDECAR = "mesh-proxy"
-SIDECAR_IMAGE = "registry.k8s.io/pause:3.10"      # in the local cluster's containerd: no pull
+
+
+def sidecar_image() -> str:
+    """The local cluster's pause image, already in every node's containerd: no pull."""
+    from localcluster import versions
+    return versions.IMAGES["pause"]
 UID_RANGE = (1000660000, 1000669999)              # one namespace's range under OpenShift's restricted SCC
 MODES = ("mesh", "openshift-uid")
 
@@ -50,7 +55,7 @@ def mesh_patch(pod: dict) -> list[dict]:
     ops: list[dict] = []
     for path, c in _containers(pod):
         _set(ops, f"{path}/securityContext", c.get("securityContext"), "readOnlyRootFilesystem", True)
-    sidecar = {"name": SIDECAR, "image": SIDECAR_IMAGE, "imagePullPolicy": "IfNotPresent",
+    sidecar = {"name": SIDECAR, "image": sidecar_image(), "imagePullPolicy": "IfNotPresent",
                "resources": {"requests": {"cpu": "1m", "memory": "8Mi"}, "limits": {"memory": "32Mi"}},
                # Restricted PodSecurity compliant, like the suite's own containers; its own UID, as
                # Istio's proxy has (1337), whatever the image or the pod say.

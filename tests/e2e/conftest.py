@@ -17,7 +17,7 @@ import pytest
 from kubernetes import config
 
 from e2e_support import FAMILIES, LockBusy, Timings, cluster_lock, localcluster_cli, tail
-from localcluster import paths, state
+from localcluster import paths, state, versions
 from localcluster.errors import EXIT_PREFLIGHT
 from localcluster.topology import IP_FAMILIES, PROXY_MODES
 
@@ -71,8 +71,9 @@ def _local_cluster():
         domain = os.environ.get("LOCALCLUSTER_CLUSTER_DOMAIN", "cluster.local")
         nodes = os.environ.get("LOCALCLUSTER_NODES", "1")
         policy = ["--network-policy"] if os.environ.get("LOCALCLUSTER_NETWORK_POLICY") == "1" else []
-        up = localcluster_cli("up", "--proxy-mode", mode, "--ip-family", family, "--cluster-domain", domain,
-                              "--nodes", nodes, *policy, timeout_s=UP_TIMEOUT_S)
+        release = os.environ.get("LOCALCLUSTER_KUBERNETES_VERSION", versions.DEFAULT_RELEASE)
+        up = localcluster_cli("up", "--kubernetes-version", release, "--proxy-mode", mode, "--ip-family", family,
+                              "--cluster-domain", domain, "--nodes", nodes, *policy, timeout_s=UP_TIMEOUT_S)
         if up.returncode != 0:
             if not foreign:
                 localcluster_cli("down", timeout_s=DOWN_TIMEOUT_S)   # undo our partial up
@@ -84,6 +85,7 @@ def _local_cluster():
     doc = state.load()
     if doc is None:
         pytest.fail(f"the cluster is up but {paths.CLUSTER_FILE} is unreadable", pytrace=False)
+    versions.use(doc.get("kubernetes_version"))        # what the tests build and compare is the cluster's
     yield LocalCluster(paths.ADMIN_KUBECONFIG, doc["proxy_mode"], doc["ip_family"], started_here,
                        doc.get("cluster_domain", "cluster.local"), doc.get("nodes", 1),
                        bool(doc.get("network_policy")))

@@ -248,3 +248,40 @@ def default_deny_in_run_namespaces(api_client, every_s: float = 0.3):
                 denied.add(name)
     with repeating(deny_new, every_s):
         yield denied
+
+
+def stale_dns_names(doc: dict, dns_ips: list[str]) -> dict[str, str]:
+    """The failed checks' DNS questions that cluster DNS still answers NXDOMAIN now, minutes later, for a
+    name whose Service exists (the run kept its namespaces): {check: qname}. Such a cluster lost watch
+    events (CoreDNS logs nothing and never re-lists; e.g. lf-edge/eve#6113): its FAIL was the truth."""
+    import json
+
+    import dns.message
+    import dns.query
+    import dns.rcode
+    stale = {}
+    for r in doc.get("results", []):
+        if r["outcome"] != "failed":
+            continue
+        failure = next((e["content"] for e in r.get("evidence", []) if e["name"] == "failure"), None)
+        if not failure:
+            continue
+        expected = json.loads(failure).get("expected", "")
+        qname, _, rest = expected.partition(" ")
+        rdtype = rest.split(":")[0].strip()
+        if "rcode NXDOMAIN" not in json.loads(failure).get("observed", "") or not qname.endswith("."):
+            continue
+        replies = [dns.query.udp(dns.message.make_query(qname, rdtype), ip, timeout=2) for ip in dns_ips]
+        if all(reply.rcode() == dns.rcode.NXDOMAIN for reply in replies):
+            stale[f"{r['scenario']}/{r['check']}/{r['ip_family']}"] = qname
+    return stale
+
+
+def delete_kept_namespaces(core: client.CoreV1Api, deadline_s: float = 240) -> None:
+    """A run with --keep-namespaces left its namespaces: delete them and wait until they are gone."""
+    selector = "app.kubernetes.io/managed-by=svc-conformance"
+    for ns in core.list_namespace(label_selector=selector).items:
+        core.delete_namespace(ns.metadata.name)
+    end = time.monotonic() + deadline_s
+    while core.list_namespace(label_selector=selector).items and time.monotonic() < end:
+        time.sleep(2)

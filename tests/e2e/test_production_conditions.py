@@ -9,9 +9,10 @@ import pytest
 from kubernetes import client
 
 import production_conditions as conditions
+import expected_outcomes
 from healthy_runs import assert_healthy_run, record
 from localcluster import state
-from suite_runs import run_suite, suite_seconds
+from suite_runs import outcomes, run_suite, suite_seconds
 
 pytestmark = pytest.mark.e2e
 
@@ -60,13 +61,29 @@ def test_ghost_node_is_left_out_and_named(local_cluster, tmp_path, kube_api):
 
 
 def test_api_server_restart_mid_run(local_cluster, tmp_path, kube_api):
-    """kube-apiserver down for 5 s, 20 s into the run: no check fails, nothing is left behind."""
+    """kube-apiserver down for 5 s, 20 s into the run: no check fails, nothing is left behind.
+
+    Unless the cluster's DNS itself lost the restart's watch events (seen with Kubernetes 1.37 and CoreDNS
+    1.14.6, 1 run in 2: a Service created 17 s after the restart answered NXDOMAIN for the whole DNS
+    deadline, CoreDNS logging nothing): the run keeps its namespaces, and a failed DNS check whose name
+    cluster DNS still answers NXDOMAIN minutes later, its Service there, was a true FAIL of the cluster;
+    the test cannot judge the healthy path then and says so (blocked by environment)."""
     with conditions.apiserver_restarted_after(state.load(), delay_s=20) as when:
         start = time.monotonic()
-        code, doc, output = run_suite(local_cluster.kubeconfig, tmp_path)
+        code, doc, output = run_suite(local_cluster.kubeconfig, tmp_path, "--keep-namespaces")
     assert "stopped" in when and when["stopped"] - start < 60, f"the API server was not restarted mid-run: {when}"
+    topology = conditions.topology_of(state.load())
+    try:
+        stale = conditions.stale_dns_names(doc, topology.dns_ips)
+    finally:
+        conditions.delete_kept_namespaces(client.CoreV1Api(kube_api))
     record("apiserver-restart", wall_s=round(time.monotonic() - start, 1), suite_s=suite_seconds(doc),
-            exit=code, down_s=round(when.get("started", 0) - when["stopped"], 1))
+            exit=code, down_s=round(when.get("started", 0) - when["stopped"], 1), cluster_dns_stale=stale)
+    wrong = set(expected_outcomes.diff(expected_outcomes.healthy(local_cluster.ip_family,
+                                                                 expected_outcomes.collected_items()), outcomes(doc)))
+    if stale and {w.split(":")[0] for w in wrong} == set(stale):
+        pytest.skip(f"blocked by environment: cluster DNS lost watch events across the API server restart; "
+                    f"still NXDOMAIN with their Services present: {stale} (the suite's FAILs were true)")
     assert_healthy_run(local_cluster, kube_api, code, doc, output, "the API server restarted mid-run")
 
 

@@ -16,7 +16,17 @@ from localcluster import images, versions
 
 DOC = images.contents()
 SPECS = DOC["images"]
-ALL_IMAGES = {**versions.IMAGES, **versions.OPTIONAL_IMAGES}
+
+
+def _every_release_images() -> dict:
+    found = dict(versions.OPTIONAL_IMAGES)
+    for minor in versions.RELEASES:
+        found.update(versions.use(minor) and versions.IMAGES)
+    versions.use(versions.DEFAULT_RELEASE)
+    return found
+
+
+ALL_IMAGES = _every_release_images()      # every image some release (or option) of the local cluster runs
 SOURCE_KINDS = ("host", "built", "template")
 BUILT = set(versions.K8S_COMMANDS) | {"coredns", "pause", "netpol"}
 
@@ -61,6 +71,14 @@ def test_every_image_names_its_upstream_definition(name):
 
 
 def test_the_upstream_versions_are_the_pinned_ones():
+    versions.use(versions.CONTENTS_RELEASE)       # the release whose upstream definitions the file quotes
+    try:
+        _upstream_versions_are_the_pinned_ones()
+    finally:
+        versions.use(versions.DEFAULT_RELEASE)
+
+
+def _upstream_versions_are_the_pinned_ones():
     def refs(name, repo):
         return {s["ref"] for s in SPECS[name]["upstream"] if s["repo"] == repo}
     for name in ("pause", "kube-proxy", "agnhost", "jessie-dnsutils"):

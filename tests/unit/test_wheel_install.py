@@ -14,7 +14,7 @@ SHIPPED = ["svc_conformance/checklist.yaml", "svc_conformance/suite.ini", "svc_c
            "svc_conformance/manifest_data/_client.yaml", "svc_conformance/manifest_data/externalname.yaml",
            "svc_conformance/reports/schema/conformance-report-v1.json", "svc_conformance/fixtures/scenarios.py",
            "localcluster/image_contents.yaml", "localcluster/templates/Corefile",
-           "localcluster/gobuild/kubernetes/go.mod"]
+           "localcluster/gobuild/kubernetes-1.33/go.mod"]
 
 
 def test_wheel_installs_and_runs_from_any_directory(installed_wheel, tmp_path):
