@@ -21,8 +21,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from svc_conformance import phases
 from svc_conformance.__main__ import DEFAULT_MIN_WORKERS
+from svc_conformance.core import phases
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import svc_conformance
-from svc_conformance import kubeconfig, local_cluster, manifests
+from svc_conformance.cluster import kubeconfig, local_cluster, manifests
 
 SUITE_DIR = Path(svc_conformance.__file__).resolve().parent     # conformance/ of a checkout, or the installed package
 # pytest's configuration for the suite, given with -c: no ini file or conftest.py above the suite applies.
@@ -94,7 +94,7 @@ def _previous_history(pytest_args: list[str]) -> list[str]:
 
 
 def cleanup(args) -> int:
-    from svc_conformance import kube        # the Kubernetes client: 0.6 s or more to import, only where needed
+    from svc_conformance.cluster import kube        # the Kubernetes client: 0.6 s or more to import, only where needed
     from svc_conformance.fixtures.namespaces import delete_and_verify
     try:
         cluster = kube.connect(args.kubeconfig, args.context)

@@ -1,6 +1,6 @@
 """Labels every check item for the reports at collection time (user_properties travel with xdist)."""
 
-from svc_conformance import catalogue
+from svc_conformance.checks import catalogue
 from svc_conformance.scenarios import ALL
 
 

@@ -8,9 +8,9 @@ scenario on one worker (its namespace is deployed once). Test ids end in
 
 import pytest
 
-from svc_conformance import catalogue
-from svc_conformance.outcomes import BLOCKED_PREFIX, CheckFailed
-from svc_conformance.scenario import FAMILIES
+from svc_conformance.checks import catalogue
+from svc_conformance.checks.scenario import FAMILIES
+from svc_conformance.core.outcomes import BLOCKED_PREFIX, CheckFailed
 from svc_conformance.scenarios import ALL
 
 

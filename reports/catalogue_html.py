@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 
-from svc_conformance import catalogue
+from svc_conformance.checks import catalogue
 
 FILE_NAME = "catalogue.html"
 

@@ -137,7 +137,7 @@ def build_document(*, run_id: str, started: str, finished: str, cluster: dict,
                    results: list[dict], metrics: list[dict],
                    supported_features: Mapping[str, Iterable[str]] | None = None,
                    tool: Mapping | None = None) -> dict:
-    """``supported_features``: the declared features, {name: check IDs} (conformance.catalogue);
+    """``supported_features``: the declared features, {name: check IDs} (conformance.checks.catalogue);
     ``tool``: what produced the document (suite name and version, catalogue digest)."""
     results = sorted(results, key=result_sort_key)
     supported = supported_checks(supported_features)

@@ -29,7 +29,7 @@ SETUP_ERROR_PREFIX = "setup error: "
 CRASHED_PREFIX = "crashed: "
 NO_OUTCOME_REASON = "no outcome recorded (interrupted?)"
 NOT_RUN_REASON = "not run: the session stopped before this check ran"
-# A check whose observations the API server kept from it past the deadline (conformance.outcomes.CouldNotRun).
+# A check whose observations the API server kept from it past the deadline (conformance.core.outcomes.CouldNotRun).
 COULD_NOT_RUN_PREFIX = "could not run: "
 # Reasons of a ``failed`` result that mean "could not run", not "does not hold".
 ERRORED_REASON_PREFIXES = (SETUP_ERROR_PREFIX, CRASHED_PREFIX, NO_OUTCOME_REASON, COULD_NOT_RUN_PREFIX)

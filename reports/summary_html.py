@@ -151,7 +151,7 @@ def _diff_section(doc: dict, previous: dict | None) -> str:
     return "".join(parts)
 
 
-BUNDLE = "logs bundle"       # evidence naming the scenario's logs archive (conformance/bundle.py)
+BUNDLE = "logs bundle"       # evidence naming the scenario's logs archive (conformance/checks/bundle.py)
 
 
 def _evidence_section(index: int, result: dict) -> str:

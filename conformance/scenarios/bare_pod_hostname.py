@@ -1,9 +1,9 @@
 """A bare Pod with hostname h1 + subdomain web-hl, and a Pod with the subdomain but no hostname."""
 
-from svc_conformance import assertions as a
-from svc_conformance.context import RDTYPE
-from svc_conformance.records import Expectation
-from svc_conformance.scenario import Scenario, check
+from svc_conformance.checks import assertions as a
+from svc_conformance.checks.context import RDTYPE
+from svc_conformance.checks.scenario import Scenario, check
+from svc_conformance.dnsview.records import Expectation
 
 
 @check("POD-03", per_family=True)

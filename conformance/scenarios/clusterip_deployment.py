@@ -1,11 +1,11 @@
 """Seeds 000-002: Deployment `myapp` behind ClusterIP `myapp` and headless `myapp-headless`."""
 
-from svc_conformance import assertions as a
-from svc_conformance import catalogue
-from svc_conformance.context import RDTYPE
-from svc_conformance.outcomes import CheckFailed
-from svc_conformance.records import Expectation, mixed_case
-from svc_conformance.scenario import Scenario, check
+from svc_conformance.checks import assertions as a
+from svc_conformance.checks import catalogue
+from svc_conformance.checks.context import RDTYPE
+from svc_conformance.checks.scenario import Scenario, check
+from svc_conformance.core.outcomes import CheckFailed
+from svc_conformance.dnsview.records import Expectation, mixed_case
 
 SEL = "app=myapp"
 
@@ -35,7 +35,7 @@ def srv(ctx, family):
 @check("DNS-09", per_family=True)
 def ptr(ctx, family):
     ips = a.require_service_family(ctx, "myapp", family)
-    from svc_conformance.dnswire import reverse_name
+    from svc_conformance.dnsview.dnswire import reverse_name
     ctx.expect_dns("the ClusterIP has a PTR to the service name",
                    [Expectation(reverse_name(ip), "PTR", frozenset({ctx.fqdn("myapp")}), "exact") for ip in ips])
 

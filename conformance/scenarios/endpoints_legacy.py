@@ -1,11 +1,11 @@
 """Legacy Endpoints: same name as the Service (mirrored) vs a different name (seed 004's mistake, EPS-06)."""
 
-from svc_conformance import assertions as a
-from svc_conformance import waits
-from svc_conformance.context import RDTYPE
-from svc_conformance.outcomes import CheckFailed
-from svc_conformance.records import Expectation
-from svc_conformance.scenario import Scenario, check
+from svc_conformance.checks import assertions as a
+from svc_conformance.checks.context import RDTYPE
+from svc_conformance.checks.scenario import Scenario, check
+from svc_conformance.core import waits
+from svc_conformance.core.outcomes import CheckFailed
+from svc_conformance.dnsview.records import Expectation
 
 SEL = "app=backend"
 MIRROR_LABEL = "endpointslice.kubernetes.io/managed-by"

@@ -1,8 +1,8 @@
 """ExternalName Services: an in-cluster target and an external one (only the CNAME is checked)."""
 
-from svc_conformance.outcomes import CheckFailed
-from svc_conformance.records import Expectation
-from svc_conformance.scenario import Scenario, check
+from svc_conformance.checks.scenario import Scenario, check
+from svc_conformance.core.outcomes import CheckFailed
+from svc_conformance.dnsview.records import Expectation
 
 
 def create_in_cluster_target(ctx):

@@ -1,11 +1,11 @@
 """ipFamilyPolicy SingleStack / PreferDualStack / RequireDualStack (both orders) over one Deployment."""
 
-from svc_conformance import assertions as a
-from svc_conformance.context import RDTYPE, family_of
-from svc_conformance.kube import ApiException
-from svc_conformance.outcomes import CheckFailed
-from svc_conformance.records import Expectation
-from svc_conformance.scenario import Scenario, check
+from svc_conformance.checks import assertions as a
+from svc_conformance.checks.context import RDTYPE, family_of
+from svc_conformance.checks.scenario import Scenario, check
+from svc_conformance.cluster.kube import ApiException
+from svc_conformance.core.outcomes import CheckFailed
+from svc_conformance.dnsview.records import Expectation
 
 # Service name -> (policy, ipFamilies or None)
 POLICIES = {

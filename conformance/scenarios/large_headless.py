@@ -2,13 +2,13 @@
 
 import ipaddress
 
-from svc_conformance import dnswire
-from svc_conformance import assertions as a
-from svc_conformance.context import RDTYPE
-from svc_conformance.outcomes import CheckFailed
-from svc_conformance.records import Expectation
-from svc_conformance.scenario import Scenario, check
-from svc_conformance.slices import endpoint_slice
+from svc_conformance.checks import assertions as a
+from svc_conformance.checks.context import RDTYPE
+from svc_conformance.checks.scenario import Scenario, check
+from svc_conformance.cluster.slices import endpoint_slice
+from svc_conformance.core.outcomes import CheckFailed
+from svc_conformance.dnsview import dnswire
+from svc_conformance.dnsview.records import Expectation
 
 COUNT, PER_SLICE = 120, 50
 # Documentation ranges (RFC 5737 / RFC 3849): DNS data only, never contacted.
@@ -34,7 +34,7 @@ def all_over_tcp(ctx, family):
                    [Expectation(ctx.fqdn("big"), RDTYPE[family], frozenset(addresses(family)), "exact")],
                    transports=("tcp",))
     def attempt():
-        answers = ctx.client.ask([dnswire.Question(ctx.fqdn("big"), RDTYPE[family])])
+        answers = dnswire.ask(ctx.client, [dnswire.Question(ctx.fqdn("big"), RDTYPE[family])])
         return answers[0].message is not None and answers[0].truncated, answers[0], answers
     outcome, cause = ctx.poll_dns("over UDP the answer is truncated", attempt)
     udp = outcome.last

@@ -1,8 +1,8 @@
 """Ports: several named ports, a single unnamed port, a headless Service without ports."""
 
-from svc_conformance import assertions as a
-from svc_conformance.records import Expectation
-from svc_conformance.scenario import Scenario, check
+from svc_conformance.checks import assertions as a
+from svc_conformance.checks.scenario import Scenario, check
+from svc_conformance.dnsview.records import Expectation
 
 
 @check("DNS-06")

@@ -1,10 +1,10 @@
 """Scaled to zero: the ClusterIP name still resolves, the headless name does not, the VIP rejects."""
 
-from svc_conformance import assertions as a
-from svc_conformance.context import RDTYPE
-from svc_conformance.outcomes import CheckFailed
-from svc_conformance.records import Expectation
-from svc_conformance.scenario import Scenario, check
+from svc_conformance.checks import assertions as a
+from svc_conformance.checks.context import RDTYPE
+from svc_conformance.checks.scenario import Scenario, check
+from svc_conformance.core.outcomes import CheckFailed
+from svc_conformance.dnsview.records import Expectation
 
 
 @check("DNS-05", per_family=True)

@@ -1,12 +1,12 @@
 """Selectorless headless and ClusterIP Services fed by hand-made EndpointSlices."""
 
-from svc_conformance import assertions as a
-from svc_conformance import waits
-from svc_conformance.context import RDTYPE
-from svc_conformance.outcomes import CheckFailed
-from svc_conformance.records import Expectation
-from svc_conformance.scenario import Scenario, check
-from svc_conformance.slices import endpoint_slice
+from svc_conformance.checks import assertions as a
+from svc_conformance.checks.context import RDTYPE
+from svc_conformance.checks.scenario import Scenario, check
+from svc_conformance.cluster.slices import endpoint_slice
+from svc_conformance.core import waits
+from svc_conformance.core.outcomes import CheckFailed
+from svc_conformance.dnsview.records import Expectation
 
 SEL = "app=backend"
 

@@ -1,9 +1,9 @@
 """Seed 002: sessionAffinity ClientIP keeps a client on one backend; without it the VIP spreads."""
 
-from svc_conformance import assertions as a
-from svc_conformance.outcomes import CheckFailed
-from svc_conformance.probe import url
-from svc_conformance.scenario import Scenario, check
+from svc_conformance.checks import assertions as a
+from svc_conformance.checks.scenario import Scenario, check
+from svc_conformance.cluster.probe import url
+from svc_conformance.core.outcomes import CheckFailed
 
 SEL = "app=affinity"
 

@@ -2,13 +2,13 @@
 
 POD-02 (a replaced pod keeps its name) is the scenario statefulset-identity."""
 
-from svc_conformance import assertions as a
-from svc_conformance import waits
-from svc_conformance.context import RDTYPE
-from svc_conformance.dnswire import reverse_name
-from svc_conformance.outcomes import CheckFailed
-from svc_conformance.records import Expectation
-from svc_conformance.scenario import Scenario, check
+from svc_conformance.checks import assertions as a
+from svc_conformance.checks.context import RDTYPE
+from svc_conformance.checks.scenario import Scenario, check
+from svc_conformance.core import waits
+from svc_conformance.core.outcomes import CheckFailed
+from svc_conformance.dnsview.dnswire import reverse_name
+from svc_conformance.dnsview.records import Expectation
 
 SEL = "app=nginx"
 READ_SEL = "app=nginx,role=replica"

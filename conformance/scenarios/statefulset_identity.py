@@ -4,12 +4,13 @@ for the cluster to replace the pod runs beside statefulset-headless's checks."""
 
 import json
 
-from svc_conformance import assertions as a
-from svc_conformance import dnswire, waits
-from svc_conformance.context import RDTYPE
-from svc_conformance.outcomes import CheckFailed
-from svc_conformance.records import Expectation
-from svc_conformance.scenario import Scenario, check
+from svc_conformance.checks import assertions as a
+from svc_conformance.checks.context import RDTYPE
+from svc_conformance.checks.scenario import Scenario, check
+from svc_conformance.core import waits
+from svc_conformance.core.outcomes import CheckFailed
+from svc_conformance.dnsview import dnswire
+from svc_conformance.dnsview.records import Expectation
 
 SEL = "app=nginx"
 

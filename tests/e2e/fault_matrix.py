@@ -17,7 +17,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
-from svc_conformance import catalogue  # noqa: E402
+from svc_conformance.checks import catalogue  # noqa: E402
 
 
 def load_runs(results: Path) -> dict[str, dict]:

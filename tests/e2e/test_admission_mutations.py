@@ -15,7 +15,7 @@ from admission_webhook import SIDECAR, UID_RANGE
 from cluster_changes import suite_namespace
 from healthy_runs import assert_healthy_run, nothing_left, record
 from suite_runs import run_suite, suite_seconds
-from svc_conformance.kubeconfig import EXIT_ADMISSION
+from svc_conformance.cluster.kubeconfig import EXIT_ADMISSION
 from svc_conformance.reports.outcomes import is_errored
 
 pytestmark = pytest.mark.e2e

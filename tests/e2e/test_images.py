@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from svc_conformance import inspector, node_identity, proxyrules
+from svc_conformance.proxyview import inspector, node_identity, proxyrules
 from image_rootfs import entry_of, executables, image_config, layer_members, run_in_image
 from localcluster import build, images, versions
 

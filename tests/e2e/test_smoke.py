@@ -17,8 +17,9 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from svc_conformance import dnswire, proxyrules
-from svc_conformance.shell_session import ShellSession
+from svc_conformance.cluster.shell_session import ShellSession
+from svc_conformance.dnsview import dnswire
+from svc_conformance.proxyview import proxyrules
 from e2e_support import SERVICE_FAMILY, ip_family, node_proxy_dumps, pod_exec, pod_ips, pod_ready, poll
 
 pytestmark = pytest.mark.e2e

@@ -8,8 +8,8 @@ import pytest
 import urllib3
 from kubernetes.client.rest import ApiException
 
-from svc_conformance import transient, waits
-from svc_conformance.outcomes import CouldNotRun
+from svc_conformance.core import transient, waits
+from svc_conformance.core.outcomes import CouldNotRun
 from svc_conformance.reports.outcomes import ERRORED_REASON_PREFIXES, failure_summary, is_errored
 
 
@@ -131,7 +131,7 @@ class _Report:
 
 
 def test_could_not_run_is_an_errored_result_with_a_plain_reason():
-    message = f"svc_conformance.outcomes.CouldNotRun: {CouldNotRun('the API server kept failing')}"
+    message = f"svc_conformance.core.outcomes.CouldNotRun: {CouldNotRun('the API server kept failing')}"
     reason = failure_summary(_Report(message))
     assert reason == "could not run: the API server kept failing"
     assert reason.startswith(ERRORED_REASON_PREFIXES)
@@ -145,7 +145,7 @@ def test_a_failed_exec_upgrade_is_the_error_it_was():
     from kubernetes import client
     from kubernetes.stream import stream
 
-    from svc_conformance import kube
+    from svc_conformance.cluster import kube
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]       # bound, not listening: connections are refused

@@ -3,7 +3,7 @@
 import json
 import tarfile
 
-from svc_conformance import bundle
+from svc_conformance.checks import bundle
 
 
 def test_written_bundle_holds_every_part_under_the_scenario_directory(tmp_path):

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from svc_conformance import catalogue
+from svc_conformance.checks import catalogue
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC = REPO.parent / "shared" / "spec" / "CHECKLIST.md"

@@ -4,7 +4,7 @@ the objects are the Kubernetes client's own models, shaped like those of kubeadm
 import pytest
 from kubernetes import client
 
-from svc_conformance import discovery
+from svc_conformance.cluster import discovery
 
 
 def service(name, cluster_ip, ports, selector):

@@ -4,7 +4,8 @@ confirmation time; an answer (even a wrong one) ends the silence and keeps the f
 import dns.message
 import pytest
 
-from svc_conformance import dns_health, dnswire, waits
+from svc_conformance.core import waits
+from svc_conformance.dnsview import dns_health, dnswire
 
 Q = dnswire.Question("web.ns1.svc.cluster.local.", "A")
 

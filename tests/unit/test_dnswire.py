@@ -17,8 +17,8 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from svc_conformance import dnswire
-from svc_conformance.dnswire import Question
+from svc_conformance.dnsview import dnswire
+from svc_conformance.dnsview.dnswire import Question
 
 DATA = Path(__file__).with_name("data")
 ZONE = "cluster.local."

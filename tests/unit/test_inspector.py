@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from svc_conformance import proxyrules
-from svc_conformance.inspector import DUMP_SCRIPT, InspectionBlocked, NodeState
+from svc_conformance.proxyview import proxyrules
+from svc_conformance.proxyview.inspector import DUMP_SCRIPT, InspectionBlocked, NodeState
 
 DATA = Path(__file__).parent / "data"
 # Captured with DUMP_SCRIPT on the local cluster's node (kube-proxy iptables mode, IPv4).

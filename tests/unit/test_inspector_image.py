@@ -3,7 +3,7 @@ else kube-proxy of the server's release - with pre-release servers (no such tag 
 
 import pytest
 
-from svc_conformance import manifests
+from svc_conformance.cluster import manifests
 
 KIND_FROM_TREE = "v1.33.0-beta.0.123+abcdef0123"
 KIND_PROXY = "registry.k8s.io/kube-proxy:v1.33.0-beta.0.123_abcdef0123"

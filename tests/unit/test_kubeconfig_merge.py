@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from svc_conformance import kube, kubeconfig
+from svc_conformance.cluster import kube, kubeconfig
 
 A = """apiVersion: v1
 kind: Config

@@ -2,8 +2,8 @@
 
 import pytest
 
-from svc_conformance import manifests
-from svc_conformance.outcomes import CheckFailed
+from svc_conformance.cluster import manifests
+from svc_conformance.core.outcomes import CheckFailed
 from svc_conformance.fixtures.scenarios import learn_zone
 
 

@@ -10,8 +10,8 @@ import sys
 
 from localcluster import components
 
-from svc_conformance import kubeconfig
-from svc_conformance.local_cluster import decide
+from svc_conformance.cluster import kubeconfig
+from svc_conformance.cluster.local_cluster import decide
 
 THREE_NODES = {"proxy_mode": "nftables", "ip_family": "dual", "cluster_domain": "conformance.test", "nodes": 3}
 DAEMONS = components.names(3)
@@ -60,7 +60,7 @@ def test_the_run_command_on_an_unhealthy_three_node_cluster_is_one_line_with_its
     env.update(HOME=str(tmp_path), LOCALCLUSTER_STATE=str(state), LOCALCLUSTER_RUN=str(run_dir))
     # Guard first: `up` (and the `down` it runs on a dead record) acts on the whole machine's network,
     # so the command runs only once the decision for this record is known not to be "up".
-    probe = subprocess.run([sys.executable, "-c", "from svc_conformance.local_cluster import inspect; "
+    probe = subprocess.run([sys.executable, "-c", "from svc_conformance.cluster.local_cluster import inspect; "
                             "print(inspect().action)"], env=env, capture_output=True, text=True, timeout=60)
     assert probe.stdout.strip() == "unhealthy", probe.stdout + probe.stderr
     run = subprocess.run([sys.executable, "-m", "svc_conformance", "run", "--report-dir", str(tmp_path / "out")],

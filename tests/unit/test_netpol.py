@@ -1,4 +1,4 @@
-"""The run's own NetworkPolicy and the evidence naming the policies found (conformance/netpol.py), fed with
+"""The run's own NetworkPolicy and the evidence naming the policies found (conformance/cluster/netpol.py), fed with
 objects captured from the local cluster (kube-system Services; a namespace holding a default-deny and the
 suite's policy)."""
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 from kubernetes import client
 
-from svc_conformance import manifests, netpol
+from svc_conformance.cluster import manifests, netpol
 
 DATA = Path(__file__).parent / "data"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from kubernetes import client
 
 from svc_conformance.fixtures.namespaces import describe_stuck
-from svc_conformance.inspector import Inspector, node_map, not_inspectable
+from svc_conformance.proxyview.inspector import Inspector, node_map, not_inspectable
 
 DATA = Path(__file__).parent / "data"
 

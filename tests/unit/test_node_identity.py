@@ -1,4 +1,4 @@
-"""A node inspector's dump is believed to be the node's only with proof (conformance/node_identity.py):
+"""A node inspector's dump is believed to be the node's only with proof (conformance/proxyview/node_identity.py):
 kubelet's chains, kube-proxy's state, or one of the Node's addresses local in it. Real captures: the
 local cluster's node; DUMP_SCRIPT run on this machine in an empty network namespace (`ip netns add`),
 in a pod-like one (a veth with 10.244.1.7 and fd00:10:244:1::7) and in the host's own (no kubelet)."""
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from svc_conformance import node_identity, proxyrules
-from svc_conformance.inspector import NodeState
+from svc_conformance.proxyview import node_identity, proxyrules
+from svc_conformance.proxyview.inspector import NodeState
 
 DATA = Path(__file__).parent / "data"
 HOST_IP = ipaddress.ip_address("192.0.2.2")     # this machine's address when the host capture was taken

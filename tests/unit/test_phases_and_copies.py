@@ -1,10 +1,10 @@
-"""Where-the-time-goes metrics (conformance/phases.py) and the benchmark's scenario copies knob."""
+"""Where-the-time-goes metrics (conformance/core/phases.py) and the benchmark's scenario copies knob."""
 
 import os
 import subprocess
 import sys
 
-from svc_conformance import phases
+from svc_conformance.core import phases
 
 
 def test_phases_nest_and_count():

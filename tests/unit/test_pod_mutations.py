@@ -9,8 +9,10 @@ import subprocess
 
 import pytest
 
-from svc_conformance import dnswire, inspector, kube, manifests, probe, shell_session
-from svc_conformance.dnswire import Question
+from svc_conformance.cluster import kube, manifests, probe, shell_session
+from svc_conformance.dnsview import dnswire
+from svc_conformance.dnsview.dnswire import Question
+from svc_conformance.proxyview import inspector
 
 
 class FakeStream:
@@ -140,7 +142,7 @@ def test_the_probe_uses_the_scratch_dir(monkeypatch):
     commands = []
     pod = probe.ClientPod(kube.Cluster(None, "", None), "ns")
     monkeypatch.setattr(pod, "run", lambda argv, timeout_s=60.0: commands.append(argv) or "")
-    pod.ask([Question("a.b", "A")])
+    dnswire.ask(pod, [Question("a.b", "A")])
     pod.http_get(["http://10.0.0.1:80/hostname"])
     assert all(f"mktemp -d {probe.SCRATCH_DIR}/" in argv[2] for argv in commands) and len(commands) == 2
 

@@ -6,9 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from svc_conformance import deploy, inspector, manifests, podspec
+from svc_conformance.cluster import deploy, manifests, podspec
+from svc_conformance.cluster.podspec import PodPolicy
 from svc_conformance.fixtures import options
-from svc_conformance.podspec import PodPolicy
+from svc_conformance.proxyview import inspector
 
 IMAGES = {"AGNHOST": "registry.k8s.io/e2e-test-images/agnhost:2.53", "INSPECTOR": "kube-proxy:v1"}
 SCENARIOS = sorted(p.name[:-len(".yaml")] for p in manifests.MANIFEST_DIR.iterdir() if p.name.endswith(".yaml"))

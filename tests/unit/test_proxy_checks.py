@@ -1,4 +1,4 @@
-"""PROXY-02's verdict when nothing of the run is programmed (conformance/assertions_proxy.py), fed with
+"""PROXY-02's verdict when nothing of the run is programmed (conformance/checks/assertions_proxy.py), fed with
 the real dump of the local node, whose only kube-proxy rules are default/kubernetes and kube-dns (what
 stays when kube-proxy is stopped, or replaced without clean-up). The context is given its Service's
 ClusterIP and a client whose replies are fixed: no Kubernetes API is involved.
@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from svc_conformance import assertions_proxy, proxy_health, proxyrules, waits
-from svc_conformance.context import ScenarioContext
-from svc_conformance.inspector import NodeState
-from svc_conformance.outcomes import CheckFailed
-from svc_conformance.probe import Reply
+from svc_conformance.checks import assertions_proxy
+from svc_conformance.checks.context import ScenarioContext
+from svc_conformance.cluster.probe import Reply
+from svc_conformance.core import waits
+from svc_conformance.core.outcomes import CheckFailed
+from svc_conformance.proxyview import proxy_health, proxyrules
+from svc_conformance.proxyview.inspector import NodeState
 
 DATA = Path(__file__).parent / "data"
 STALE = (DATA / "inspector_output_iptables_v4.txt").read_text()

@@ -1,4 +1,4 @@
-"""kube-proxy silence on a node (conformance/proxy_health.py), fed with real captured dumps: a node
+"""kube-proxy silence on a node (conformance/proxyview/proxy_health.py), fed with real captured dumps: a node
 whose dump names no namespace of the run is quiet; a whole failed wait establishes its silence, later
 waits on it give up after the confirmation; the node naming the run, or a VIP answer, ends it."""
 
@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from svc_conformance import proxy_health, proxyrules, waits
-from svc_conformance.inspector import NodeState
+from svc_conformance.core import waits
+from svc_conformance.proxyview import proxy_health, proxyrules
+from svc_conformance.proxyview.inspector import NodeState
 
 DATA = Path(__file__).parent / "data"
 # kube-proxy iptables mode on the local cluster: rules name default/kubernetes and kube-system/kube-dns.

@@ -1,13 +1,13 @@
 """The proxy mode is read from what is programmed for this run's own Services, never from stale rules
-(conformance/proxyrules_mode.py). Stale variants are made from real captured dumps: only other
+(conformance/proxyview/proxyrules_mode.py). Stale variants are made from real captured dumps: only other
 Services' rules kept (what stays when kube-proxy is stopped or replaced), a foreign IPVS virtual server."""
 
 import json
 import re
 from pathlib import Path
 
-from svc_conformance import proxyrules as pr
-from svc_conformance.inspector import NodeState
+from svc_conformance.proxyview import proxyrules as pr
+from svc_conformance.proxyview.inspector import NodeState
 
 DATA = Path(__file__).with_name("data")
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from svc_conformance import proxyrules as pr
+from svc_conformance.proxyview import proxyrules as pr
 
 DATA = Path(__file__).with_name("data")
 

@@ -4,8 +4,8 @@ import dns.rcode
 import dns.rrset
 import pytest
 
-from svc_conformance.dnswire import Answer, Question
-from svc_conformance.records import Expectation, describe_answer, verify
+from svc_conformance.dnsview.dnswire import Answer, Question
+from svc_conformance.dnsview.records import Expectation, describe_answer, verify
 
 WEB = "web.ns1.svc.cluster.local"
 SOA = "ns.dns.cluster.local. hostmaster.cluster.local. 1700000000 7200 1800 86400 30"
@@ -151,8 +151,8 @@ def test_expectation_validation():
 
 # -- DNS-02: the spelling asked is kept apart from the key answers are matched with ---------------
 def test_mixed_case_question_goes_on_the_wire_as_spelled():
-    from svc_conformance.dnswire import Question
-    from svc_conformance.records import mixed_case
+    from svc_conformance.dnsview.dnswire import Question
+    from svc_conformance.dnsview.records import mixed_case
     name = mixed_case("myapp.ns1.svc.cluster.local.")
     assert name == "MyApP.Ns1.SvC.ClUsTeR.LoCaL."
     exp = Expectation(name, "A", {"10.96.0.10"})
@@ -163,7 +163,7 @@ def test_mixed_case_question_goes_on_the_wire_as_spelled():
 
 def test_mixed_case_question_matches_a_lowercase_answer():
     import dns.message
-    from svc_conformance.dnswire import Answer, Question
+    from svc_conformance.dnsview.dnswire import Answer, Question
     q = Question("MyApP.Ns1.SvC.ClUsTeR.LoCaL.", "A")
     msg = dns.message.from_text(
         "id 1\nopcode QUERY\nrcode NOERROR\nflags QR AA RD\n;QUESTION\nMyApP.Ns1.SvC.ClUsTeR.LoCaL. IN A\n"

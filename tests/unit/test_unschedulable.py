@@ -9,8 +9,9 @@ import pytest
 from kubernetes.client import (CoreV1Event, V1ObjectMeta, V1ObjectReference, V1Pod, V1PodCondition, V1PodSpec,
                                V1PodStatus)
 
-from svc_conformance import deploy, waits
-from svc_conformance.outcomes import CheckFailed
+from svc_conformance.cluster import deploy
+from svc_conformance.core import waits
+from svc_conformance.core.outcomes import CheckFailed
 
 MESSAGE = ("0/3 nodes are available: 3 node(s) had untolerated taint {dedicated: infra}. preemption: 0/3 "
            "nodes are available: 3 Preemption is not helpful for scheduling.")

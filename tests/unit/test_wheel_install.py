@@ -13,6 +13,8 @@ SHIPPED = ["svc_conformance/checklist.yaml", "svc_conformance/suite.ini", "svc_c
            "svc_conformance/conftest.py", "svc_conformance/pytest_plugin.py",
            "svc_conformance/manifest_data/_client.yaml", "svc_conformance/manifest_data/externalname.yaml",
            "svc_conformance/reports/schema/conformance-report-v1.json", "svc_conformance/fixtures/scenarios.py",
+           # every layer of conformance/ (pyproject.toml lists the packages one by one)
+           *(f"svc_conformance/{layer}/__init__.py" for layer in ("core", "cluster", "dnsview", "proxyview", "checks")),
            "localcluster/image_contents.yaml", "localcluster/templates/Corefile",
            "localcluster/gobuild/kubernetes-1.33/go.mod"]
 

@@ -1,4 +1,4 @@
-"""kube-proxy checks over a ScenarioContext (PROXY-01/02/05), re-exported by conformance.assertions.
+"""kube-proxy checks over a ScenarioContext (PROXY-01/02/05), re-exported by conformance.checks.assertions.
 
 The mode is the one kube-proxy programs this run's own Services in (NodeState.run_mode), never a stale
 rule's. "Nothing of the run programmed" is concluded only after the whole `proxy-rules` deadline, and
@@ -6,15 +6,16 @@ then the data path decides who serves the run: a ClusterIP that answers from the
 something other than kube-proxy (PROXY-05, not supported); one that does not fails the check.
 """
 
-from svc_conformance import proxy_health, waits
-from svc_conformance.context import ScenarioContext
-from svc_conformance.outcomes import CheckFailed, blocked, not_supported
-from svc_conformance.probe import url
+from svc_conformance.checks.context import ScenarioContext
+from svc_conformance.cluster.probe import url
+from svc_conformance.core import waits
+from svc_conformance.core.outcomes import CheckFailed, blocked, not_supported
+from svc_conformance.proxyview import proxy_health
 
 
 def _inspect(ctx: ScenarioContext):
     """Every node's complete dump; a dump that could not be had blocks the check (never "no rules")."""
-    from svc_conformance.inspector import InspectionBlocked
+    from svc_conformance.proxyview.inspector import InspectionBlocked
     try:
         inspector = ctx.inspector()
         states = inspector.dump()
@@ -26,7 +27,7 @@ def _inspect(ctx: ScenarioContext):
         ctx.attach("nodes inspected", inspector.coverage())
     if all(m == "none" for m in modes.values()):
         # No kube-proxy state at all, not even default/kubernetes, in dumps proven to be the nodes'
-        # (conformance/node_identity.py): kube-proxy programs those at start, long before a run.
+        # (conformance/proxyview/node_identity.py): kube-proxy programs those at start, long before a run.
         ctx.facts({"proxy_mode": "none"})
         not_supported("no kube-proxy rules on any node (PROXY-05: a kube-proxy replacement or none); "
                       f"modes read: {modes}")

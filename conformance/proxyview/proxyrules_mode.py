@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from svc_conformance.proxyrules_ipvs import ipvs_virtual_servers
-from svc_conformance.proxyrules_nft import _load_nft_json, _nft_has_kube_proxy_table, _nft_json_objects
+from svc_conformance.proxyview.proxyrules_ipvs import ipvs_virtual_servers
+from svc_conformance.proxyview.proxyrules_nft import _load_nft_json, _nft_has_kube_proxy_table, _nft_json_objects
 
 # "ns/svc:port cluster IP", ns/svc:port, "masquerade traffic for ns/svc:port external destinations".
 _NS_SVC_RE = re.compile(r"(?:^|\s)([a-z0-9][a-z0-9.-]*)/([a-z0-9][a-z0-9.-]*)(?=$|[:\s])")

@@ -1,5 +1,5 @@
 """Manifests as data: load `manifests/<name>.yaml`, substitute images, label everything with the run,
-apply the pod policy (conformance/podspec.py) to every pod spec."""
+apply the pod policy (conformance/cluster/podspec.py) to every pod spec."""
 
 import copy
 import re
@@ -8,7 +8,7 @@ from string import Template
 
 import yaml
 
-from svc_conformance import podspec
+from svc_conformance.cluster import podspec
 
 # manifests/ of the repository, installed as the package `svc_conformance.manifest_data`.
 MANIFEST_DIR = resources.files("svc_conformance.manifest_data")

@@ -17,7 +17,7 @@ import dns.flags
 import dns.name
 import dns.rdatatype
 
-from svc_conformance.dnswire import Answer, rrset_values
+from svc_conformance.dnsview.dnswire import Answer, rrset_values
 
 MODES = ("exact", "contains", "absent", "nxdomain")
 _NAME_TYPES = {"CNAME", "PTR", "NS", "DNAME"}

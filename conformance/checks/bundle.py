@@ -17,8 +17,8 @@ from pathlib import Path
 
 from kubernetes.client.rest import ApiException
 
-from svc_conformance import discovery
-from svc_conformance.kube import Cluster
+from svc_conformance.cluster import discovery
+from svc_conformance.cluster.kube import Cluster
 
 LOG_LINES = 500                    # per container: the recent past is what explains a failure
 BUNDLE_DIR = "bundles"

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from svc_conformance import waits
+from svc_conformance.core import waits
 
 
 @dataclass

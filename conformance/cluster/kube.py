@@ -10,12 +10,12 @@ from kubernetes.client.rest import ApiException
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.stream import stream
 
-from svc_conformance import phases
+from svc_conformance.core import phases
 # Re-exported: the rest of the suite names them kube.SetupError, kube.EXIT_*, ...
-from svc_conformance.kubeconfig import (EXIT_ADMISSION, EXIT_CREDENTIALS, EXIT_IMAGE, EXIT_KUBECONFIG,  # noqa: F401
-                                        EXIT_RBAC, EXIT_UNREACHABLE, LOCAL_CLUSTER_KUBECONFIG, SetupError,
-                                        merge_kubeconfigs, require_kubeconfig_shape, resolve_kubeconfig,
-                                        resolve_kubeconfigs)
+from svc_conformance.cluster.kubeconfig import (EXIT_ADMISSION, EXIT_CREDENTIALS, EXIT_IMAGE, EXIT_KUBECONFIG,  # noqa: F401
+                                                EXIT_RBAC, EXIT_UNREACHABLE, LOCAL_CLUSTER_KUBECONFIG, SetupError,
+                                                merge_kubeconfigs, require_kubeconfig_shape, resolve_kubeconfig,
+                                                resolve_kubeconfigs)
 
 
 @dataclass

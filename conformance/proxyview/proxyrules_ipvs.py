@@ -1,6 +1,6 @@
 """IPVS state from `ipvsadm -Ln`, `ipvsadm-save -n` or `/proc/net/ip_vs` (PROXY-01/02 under IPVS).
 
-Re-exported by `conformance.proxyrules`; import from there. IPVS names no Service, so these
+Re-exported by `conformance.proxyview.proxyrules`; import from there. IPVS names no Service, so these
 functions match on addresses: the ClusterIP (virtual server) or the endpoint IPs (real servers).
 A virtual server is shown as "TCP 10.96.0.10:53" / "TCP [fd00::a]:80".
 """

@@ -8,8 +8,9 @@ scenario waits concurrently, so a cluster where nothing fits still ends within a
 
 import time
 
-from svc_conformance import kube, manifests, phases, podspec, waits
-from svc_conformance.outcomes import CheckFailed
+from svc_conformance.cluster import kube, manifests, podspec
+from svc_conformance.core import phases, waits
+from svc_conformance.core.outcomes import CheckFailed
 
 EXPECT_READY = "svc-conformance.io/expect-ready"
 IMAGE_ERRORS = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull")

@@ -11,8 +11,8 @@ Formats (kube-proxy 1.33):
 - nftables: table `ip|ip6 kube-proxy`; chains `<kind>-<HASH8>-ns/svc/proto/port[__ep]`; map
   elements whose comment (`"ns/svc:port"`) or verdict (`goto service-…-ns/svc/…`) names them.
 - IPVS: virtual servers from `ipvsadm -Ln`, `ipvsadm-save -n` or `/proc/net/ip_vs` (hex);
-  parsed in `conformance.proxyrules_ipvs`, re-exported here.
-- The mode, node-wide and for this run's own Services: `conformance.proxyrules_mode`, re-exported.
+  parsed in `conformance.proxyview.proxyrules_ipvs`, re-exported here.
+- The mode, node-wide and for this run's own Services: `conformance.proxyview.proxyrules_mode`, re-exported.
 
 PROXY-01 asks "is there anything of kube-proxy for ns/svc" (`*_artifacts`); PROXY-02 asks the
 stricter "does this node forward this ClusterIP" (`*_forwarding`, `forwarding_artifacts`): a
@@ -24,14 +24,14 @@ import ipaddress
 import re
 import shlex
 
-from svc_conformance.proxyrules_names import _comment_names, _ip
-from svc_conformance.proxyrules_mode import detect_proxy_mode, run_proxy_mode, stale_services
-from svc_conformance.proxyrules_nft import nft_artifacts, nft_forwarding
-from svc_conformance.proxyrules_ipvs import (
+from svc_conformance.proxyview.proxyrules_ipvs import (
     ipvs_forwarding,
     ipvs_virtual_servers,
     ipvs_virtual_servers_with_real_servers,
 )
+from svc_conformance.proxyview.proxyrules_mode import detect_proxy_mode, run_proxy_mode, stale_services
+from svc_conformance.proxyview.proxyrules_names import _comment_names, _ip
+from svc_conformance.proxyview.proxyrules_nft import nft_artifacts, nft_forwarding
 
 __all__ = [
     "iptables_artifacts", "nft_artifacts", "ipvs_virtual_servers", "ipvs_virtual_servers_with_real_servers",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-CATALOGUE_PATH = Path(__file__).with_name("checklist.yaml")
+CATALOGUE_PATH = Path(__file__).parent.with_name("checklist.yaml")  # conformance/checklist.yaml
 LEVELS = ("core", "extended")
 AREAS = ("DNS", "POD", "EPS", "PROXY", "REACH")
 _ID_RE = re.compile(r"^(DNS|POD|EPS|PROXY|REACH)-\d{2}$")

@@ -6,13 +6,14 @@ their positive control in the same call.
 
 import ipaddress
 
-from svc_conformance import dnswire, waits
+from svc_conformance.core import waits
+from svc_conformance.dnsview import dnswire
 # kube-proxy checks (PROXY-01/02/05) live in assertions_proxy.py; scenarios call them through here.
-from svc_conformance.assertions_proxy import proxy_artifacts_absent, proxy_forwarding_present  # noqa: F401
-from svc_conformance.context import RDTYPE, ScenarioContext, family_of
-from svc_conformance.outcomes import CheckFailed, not_supported
-from svc_conformance.probe import url
-from svc_conformance.records import Expectation, describe_answer
+from svc_conformance.checks.assertions_proxy import proxy_artifacts_absent, proxy_forwarding_present  # noqa: F401
+from svc_conformance.checks.context import RDTYPE, ScenarioContext, family_of
+from svc_conformance.cluster.probe import url
+from svc_conformance.core.outcomes import CheckFailed, not_supported
+from svc_conformance.dnsview.records import Expectation, describe_answer
 
 SERVER_PORT = 8080
 
@@ -85,7 +86,7 @@ def endpoint_names_from_srv(ctx: ScenarioContext, service: str, port_name: str, 
         answer = ctx.ask_once(name, "SRV", tcp=True)
         targets = sorted({v.split()[1] for v in dnswire.rrset_values(answer.message, name, "SRV")})
         questions = [dnswire.Question(t, RDTYPE[f], tcp=True) for t in targets for f in served]
-        answers = ctx.client.ask(questions) if questions else []
+        answers = dnswire.ask(ctx.client, questions) if questions else []
         resolved = {_canonical(ip): q.name for q, a in zip(questions, answers)
                     for ip in dnswire.rrset_values(a.message, q.name, q.rdtype)}
         return set(resolved) == want, (answer, targets, resolved, want), [answer, *answers]
@@ -181,7 +182,7 @@ def headless_addresses_are_endpoints(ctx: ScenarioContext, headless: str, select
 
     def attempt():
         # The data path as a client sees it: what DNS returns, not what the API says.
-        answers = ctx.client.ask([dnswire.Question(ctx.fqdn(headless), RDTYPE[f], tcp=True) for f in families])
+        answers = dnswire.ask(ctx.client, [dnswire.Question(ctx.fqdn(headless), RDTYPE[f], tcp=True) for f in families])
         returned = sorted({ip for ans in answers for f in families
                            for ip in dnswire.rrset_values(ans.message, ctx.fqdn(headless), RDTYPE[f])})
         owners = {ip: p.spec.hostname or p.metadata.name for p in ctx.pods(selector, ready=None)

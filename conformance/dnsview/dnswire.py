@@ -30,6 +30,9 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 
+from svc_conformance.cluster import probe
+from svc_conformance.core import phases
+
 DNS_PORT = 53
 UDP_EDNS_PAYLOAD = 1232  # only used when a Question asks for EDNS
 
@@ -265,6 +268,14 @@ def parse_batch_output(stdout: str, questions) -> list[Answer]:
                             else "no answer within the timeout")
         answers.append(answer)
     return answers
+
+
+def ask(client: probe.ClientPod, questions: list[Question]) -> list[Answer]:
+    """Send every question through the client pod's configured resolver, all at once."""
+    with phases.phase("dns-batch"):
+        out = client.run(build_batch_command(questions, None, probe.DNS_TIMEOUT_S,
+                                             scratch_dir=probe.SCRATCH_DIR), timeout_s=30)
+    return parse_batch_output(out, questions)
 
 
 # --- reading records out of a message -------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from svc_conformance.proxyrules_names import _comment_names, _ip, _nft_chain_re, _same_ip
+from svc_conformance.proxyview.proxyrules_names import _comment_names, _ip, _nft_chain_re, _same_ip
 
 # --- nftables --------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from svc_conformance import waits
+from svc_conformance.core import waits
 
 NAMING_MODES = ("iptables", "nftables")
 

@@ -18,8 +18,8 @@ import ipaddress
 import json
 import re
 
-from svc_conformance import transient
-from svc_conformance.proxyrules_ipvs import ipvs_virtual_servers
+from svc_conformance.core import transient
+from svc_conformance.proxyview.proxyrules_ipvs import ipvs_virtual_servers
 
 KUBELET_CHAINS = ("KUBE-IPTABLES-HINT", "KUBE-KUBELET-CANARY")
 KUBE_PROXY_CHAINS = ("KUBE-SERVICES", "KUBE-PROXY-CANARY")

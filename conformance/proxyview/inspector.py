@@ -8,7 +8,9 @@ import ipaddress
 import time
 from dataclasses import dataclass, field
 
-from svc_conformance import kube, node_identity, phases, podspec, proxyrules, transient
+from svc_conformance.cluster import kube, podspec
+from svc_conformance.core import phases, transient
+from svc_conformance.proxyview import node_identity, proxyrules
 
 CONTAINER = "inspector"      # named in every exec: a sidecar injected beside it makes an unnamed exec fail
 

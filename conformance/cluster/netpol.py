@@ -14,7 +14,7 @@ from __future__ import annotations
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from svc_conformance import discovery, manifests
+from svc_conformance.cluster import discovery, manifests
 
 POLICY_NAME = "svc-conformance-own-traffic"
 DNS_PORT = 53

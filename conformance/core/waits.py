@@ -6,8 +6,8 @@ Each timeout has a documented maximum; `--timeout-scale` multiplies them all for
 import time
 from dataclasses import dataclass
 
-from svc_conformance import phases, transient
-from svc_conformance.outcomes import CouldNotRun
+from svc_conformance.core import phases, transient
+from svc_conformance.core.outcomes import CouldNotRun
 
 # name -> seconds (maximum the suite waits for that kind of convergence at scale 1.0)
 TIMEOUTS = {
@@ -16,7 +16,7 @@ TIMEOUTS = {
     # measured on the local cluster); upstream e2e waits 2 minutes, we allow the pods-ready deadline.
     "namespace-ready": 180,
     "pods-ready": 180,          # scenario pods Running and Ready (image pulls on real clusters)
-    # A pod the scheduler found no node for is failed at once (conformance/deploy.py) after staying
+    # A pod the scheduler found no node for is failed at once (conformance/cluster/deploy.py) after staying
     # Unschedulable this long: the scheduler retries a pod within its maximum backoff (10 s by
     # default) after a node turns Ready, a taint is lifted or a terminating pod frees room. Capacity
     # a cluster autoscaler is adding takes minutes; its event on the pod keeps the pods-ready deadline.
@@ -27,12 +27,12 @@ TIMEOUTS = {
     "reach": 60,                # data path converges after rules appear
     "namespace-deletion": 180,  # namespaces of the run are gone
     # Once cluster DNS answered nothing at all for a whole "dns" deadline, later DNS checks confirm the
-    # silence for this long, then fail with that cause (conformance/dns_health.py). An answer resets it.
+    # silence for this long, then fail with that cause (conformance/dnsview/dns_health.py). An answer resets it.
     # Confirmation is checked after each round (every question of the check, each ending at nc's 1 s
     # idle timeout or refused at once): one or two whole silent rounds of the check's own questions.
     "dns-silence-confirm": 2,
     # Likewise for a node whose kube-proxy programmed nothing for the run during a whole "proxy-rules"
-    # or "reach" deadline (conformance/proxy_health.py): later waits on that node confirm for this long.
+    # or "reach" deadline (conformance/proxyview/proxy_health.py): later waits on that node confirm for this long.
     "proxy-silence-confirm": 8,
     # After a whole "proxy-rules" deadline in which no node programmed anything of the run: do the
     # Service's ClusterIPs answer from the client anyway (a kube-proxy replacement serves them)?
@@ -71,7 +71,7 @@ def poll(name: str, attempt, consecutive: int | None = None, interval_s: float =
     give_up(observation, elapsed_s) -> bool may end a failing wait early: only for a shared dependency
     already established dead (never for one that answers wrong).
 
-    An attempt that raises a transient API error (conformance/transient.py) observed nothing: it breaks
+    An attempt that raises a transient API error (conformance/core/transient.py) observed nothing: it breaks
     the streak and the wait goes on. When the wait's last attempt was such an error at the deadline,
     the check could not look: CouldNotRun (errored), never a failure built on a stale observation."""
     need = consecutive or CONSECUTIVE.get(name, 1)

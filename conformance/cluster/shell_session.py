@@ -17,7 +17,8 @@ import time
 from kubernetes import client
 from kubernetes.stream import stream
 
-from svc_conformance import kube, phases
+from svc_conformance.cluster import kube
+from svc_conformance.core import phases
 
 MARK = "__svc_conformance_done__"
 

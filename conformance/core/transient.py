@@ -1,9 +1,9 @@
 """API trouble that says nothing about the cluster's Service networking: the API server restarting,
 API Priority and Fairness throttling the suite (429), a 5xx, a reset connection, a stalled request.
 
-Such an error inside a wait is one more attempt to make, not an observation (conformance/waits.py);
+Such an error inside a wait is one more attempt to make, not an observation (conformance/core/waits.py);
 when it lasts past the deadline the check *could not run* (errored -> the run is incomplete), never
-failed. The client itself retries idempotent requests with backoff first (conformance/kube.py)."""
+failed. The client itself retries idempotent requests with backoff first (conformance/cluster/kube.py)."""
 
 import http.client
 import re

@@ -6,10 +6,13 @@ from typing import Callable
 
 import pytest
 
-from svc_conformance import dns_health, dnswire, netpol, proxy_health, records, waits
-from svc_conformance.kube import Cluster
-from svc_conformance.outcomes import CheckFailed
-from svc_conformance.probe import ClientPod
+from svc_conformance.cluster import netpol
+from svc_conformance.cluster.kube import Cluster
+from svc_conformance.cluster.probe import ClientPod
+from svc_conformance.core import waits
+from svc_conformance.core.outcomes import CheckFailed
+from svc_conformance.dnsview import dns_health, dnswire, records
+from svc_conformance.proxyview import proxy_health
 
 RDTYPE = {"ipv4": "A", "ipv6": "AAAA"}
 
@@ -39,7 +42,7 @@ class ScenarioContext:
 
     def create(self, doc: dict) -> None:
         """Create a run-time object (e.g. a hand-made EndpointSlice) labelled with the run."""
-        from svc_conformance import kube, manifests
+        from svc_conformance.cluster import kube, manifests
         kube.create_object(self.cluster, manifests.label(doc, self.run_id), self.namespace)
 
     # -- names and objects -------------------------------------------------------------------
@@ -87,7 +90,7 @@ class ScenarioContext:
         def attempt():
             wanted = expectations() if callable(expectations) else expectations
             questions = [dnswire.Question(e.name, e.rdtype, tcp=(t == "tcp")) for e in wanted for t in transports]
-            answers = self.client.ask(questions)
+            answers = dnswire.ask(self.client, questions)
             verdicts = [records.verify(wanted[i // len(transports)], a) for i, a in enumerate(answers)]
             return all(v.ok for v in verdicts), (wanted, questions, answers, verdicts), answers
 
@@ -118,7 +121,7 @@ class ScenarioContext:
 
     def poll_dns(self, statement: str, attempt, timeout: str = "dns", consecutive: int | None = None):
         """waits.poll for DNS: attempt() -> (ok, observation, answers). Returns (outcome, cause): when
-        cluster DNS is established silent (conformance/dns_health.py), a wait that hears nothing either
+        cluster DNS is established silent (conformance/dnsview/dns_health.py), a wait that hears nothing either
         ends after a short confirmation and cause says why; otherwise cause is ""."""
         heard = {"any": False}      # did the resolver send any message during this wait?
 
@@ -156,7 +159,7 @@ class ScenarioContext:
     def poll_vip(self, statement: str, attempt, answered, consecutive: int | None = None):
         """waits.poll("reach") for traffic through a VIP from the client pod; answered(observation)
         says whether anything answered. Returns (outcome, cause) like poll_dns: when the client's node
-        is established to program nothing for this run (conformance/proxy_health.py), a wait that gets
+        is established to program nothing for this run (conformance/proxyview/proxy_health.py), a wait that gets
         no answer ends after a short confirmation and cause says why; a wait that failed over its whole
         deadline without an answer looks at the client's node once to establish that."""
         node = self.client_node()
@@ -185,7 +188,7 @@ class ScenarioContext:
 
     def _look_at_node(self, node: str, statement: str, outcome: waits.Outcome) -> None:
         """After a whole deadline without an answer through a VIP: does the client's node name the run?"""
-        from svc_conformance.inspector import InspectionBlocked
+        from svc_conformance.proxyview.inspector import InspectionBlocked
         try:
             inspector = self.inspector() if self.inspector else None
             pod = inspector.pods.get(node) if inspector else None
@@ -196,7 +199,7 @@ class ScenarioContext:
             proxy_health.establish(node, statement, outcome)
 
     def ask_once(self, name: str, rdtype: str, tcp: bool = False) -> dnswire.Answer:
-        return self.client.ask([dnswire.Question(name, rdtype, tcp=tcp)])[0]
+        return dnswire.ask(self.client, [dnswire.Question(name, rdtype, tcp=tcp)])[0]
 
 
 def _is_ready(pod) -> bool:

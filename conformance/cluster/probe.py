@@ -1,10 +1,11 @@
-"""The in-cluster client: DNS questions, HTTP requests and TCP connects made from inside a pod."""
+"""The in-cluster client: DNS questions (`dnswire.ask`), HTTP requests and TCP connects made from inside a pod."""
 
 import shlex
 from dataclasses import dataclass, field
 
-from svc_conformance import dnswire, kube, phases
-from svc_conformance.shell_session import ShellSession
+from svc_conformance.cluster import kube
+from svc_conformance.cluster.shell_session import ShellSession
+from svc_conformance.core import phases
 
 DNS_TIMEOUT_S = 1          # nc idle timeout per batch; answers come in milliseconds
 HTTP_TIMEOUT_S = 3
@@ -40,13 +41,6 @@ class ClientPod:
     def close(self) -> None:
         if self._session is not None:
             self._session.close()
-
-    def ask(self, questions: list[dnswire.Question]) -> list[dnswire.Answer]:
-        """Send every question through the pod's configured resolver, all at once."""
-        with phases.phase("dns-batch"):
-            out = self.run(dnswire.build_batch_command(questions, None, DNS_TIMEOUT_S,
-                                                       scratch_dir=SCRATCH_DIR), timeout_s=30)
-        return dnswire.parse_batch_output(out, questions)
 
     def resolv_conf(self) -> str:
         return self.run(["cat", "/etc/resolv.conf"])
