@@ -27,6 +27,10 @@ def decide(record: dict | None, rows: list[tuple[str, bool, str]], daemons: list
                  "--nodes", str(record.get("nodes", 1)))
         if record.get("cluster_domain"):
             shape += ("--cluster-domain", record["cluster_domain"])
+        if record.get("kubernetes_version"):
+            shape += ("--kubernetes-version", record["kubernetes_version"])
+        if record.get("network_policy"):
+            shape += ("--network-policy",)
         return Decision("up", shape, "the local cluster's record remains but none of its processes runs: "
                                      "starting it again with its options")
     failing = [f"{name}: {detail}" for name, ok, detail in rows if not ok]

@@ -49,7 +49,7 @@ def test_mesh_adds_a_restricted_sidecar_and_read_only_roots():
         assert c["securityContext"]["readOnlyRootFilesystem"] is True, c
     assert out["spec"]["containers"][0]["securityContext"]["allowPrivilegeEscalation"] is False  # kept
     sidecar = out["spec"]["containers"][-1]
-    assert sidecar["image"] == "registry.k8s.io/pause:3.10"
+    assert sidecar["image"] == webhook.sidecar_image() == "registry.k8s.io/pause:3.10.2"   # the default release's
     ctx = sidecar["securityContext"]
     assert ctx["allowPrivilegeEscalation"] is False and ctx["capabilities"] == {"drop": ["ALL"]}
     assert ctx["runAsNonRoot"] is True and ctx["seccompProfile"] == {"type": "RuntimeDefault"}

@@ -47,6 +47,9 @@ def test_no_cluster_is_brought_up_with_defaults_and_a_dead_one_with_its_own_opti
     assert dead.action == "up"
     assert dead.up_args == ("--proxy-mode", "nftables", "--ip-family", "dual", "--nodes", "3",
                             "--cluster-domain", "conformance.test")
+    recorded = dict(THREE_NODES, kubernetes_version="1.33", network_policy=True)
+    again = decide(recorded, rows({"server version": "unreachable (0)"}, stopped=set(DAEMONS)), DAEMONS)
+    assert again.up_args[-3:] == ("--kubernetes-version", "1.33", "--network-policy")
 
 
 def test_the_run_command_on_an_unhealthy_three_node_cluster_is_one_line_with_its_own_status(tmp_path):
