@@ -32,9 +32,11 @@ from svc_conformance.proxyview.proxyrules_ipvs import (
 from svc_conformance.proxyview.proxyrules_mode import detect_proxy_mode, run_proxy_mode, stale_services
 from svc_conformance.proxyview.proxyrules_names import _comment_names, _ip
 from svc_conformance.proxyview.proxyrules_nft import nft_artifacts, nft_forwarding
+from svc_conformance.proxyview.proxyrules_nft_endpoints import nft_service_endpoints
 
 __all__ = [
-    "iptables_artifacts", "nft_artifacts", "ipvs_virtual_servers", "ipvs_virtual_servers_with_real_servers",
+    "iptables_artifacts", "nft_artifacts", "nft_service_endpoints", "ipvs_virtual_servers",
+    "ipvs_virtual_servers_with_real_servers",
     "iptables_forwarding", "nft_forwarding", "ipvs_forwarding", "forwarding_artifacts",
     "detect_proxy_mode", "run_proxy_mode", "stale_services", "split_inspector_output",
 ]

@@ -11,6 +11,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 import production_conditions as conditions
+from e2e_support import poll, pod_ready
 from healthy_runs import assert_healthy_run, record
 from suite_runs import run_suite, suite_seconds
 
@@ -40,6 +41,9 @@ def dns_dropped_by_default_deny(kube_api, domain: str) -> str:
                 pod_selector=client.V1LabelSelector(), policy_types=["Ingress", "Egress"])))
         core.create_namespaced_pod(ns, client.V1Pod(metadata=client.V1ObjectMeta(name="probe"), spec=client.V1PodSpec(
             containers=[client.V1Container(name="probe", image=AGNHOST, args=["pause"])])))
+        # Exec into a pod that is not running yet fails inside the client (no body to decode): wait first.
+        poll(f"control pod {ns}/probe Ready", lambda: (pod_ready(core.read_namespaced_pod("probe", ns)), "probe"),
+             expected="Ready", timeout_s=CONTROL_DEADLINE_S)
         deadline, last, streak = time.monotonic() + CONTROL_DEADLINE_S, "", 0
         while time.monotonic() < deadline and streak < 2:
             try:

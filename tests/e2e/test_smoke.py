@@ -300,9 +300,10 @@ def _artifacts(dumps: dict[str, str], proxy_mode: str, namespace: str, service: 
     return [a for dump in dumps.values() for a in proxyrules.iptables_artifacts(dump, namespace, service)]
 
 
-def _missing_clusterip_rules(artifacts: list[str], proxy_mode: str, cluster_ips: list[str],
-                             endpoints: list[str]) -> list[str]:
-    """What of the ClusterIP Service is not (yet) programmed: its VIP, and a path to every endpoint."""
+def _missing_clusterip_rules(artifacts: list[str], nft_endpoints: list[str], proxy_mode: str,
+                             cluster_ips: list[str], endpoints: list[str]) -> list[str]:
+    """What of the ClusterIP Service is not (yet) programmed: its VIP, and a DNAT to every endpoint
+    (nftables: `nft_endpoints`, read from the Service's chains wherever the release puts the DNAT)."""
     text = "\n".join(artifacts)
     missing = []
     for ip in cluster_ips:
@@ -314,7 +315,7 @@ def _missing_clusterip_rules(artifacts: list[str], proxy_mode: str, cluster_ips:
             missing.append(f"cluster IP {ip}:{SERVICE_PORT}")
     for ip in endpoints:
         if proxy_mode == "nftables":
-            found = f"__{ip.replace(':', '.')}/{HTTP_PORT}" in text       # endpoint chain name
+            found = (f"[{ip}]" if ":" in ip else ip) + f":{HTTP_PORT}" in nft_endpoints
         else:
             found = f"--to-destination {f'[{ip}]' if ':' in ip else ip}:{HTTP_PORT}" in text
         if not found:
@@ -336,8 +337,12 @@ def test_kube_proxy_programs_the_clusterip_service_and_not_the_headless_one(smok
         # Every dump taken while waiting must be free of the headless Service, not only the last.
         headless_seen.extend(_artifacts(dumps, mode, smoke.namespace, HEADLESS))
         present = _artifacts(dumps, mode, smoke.namespace, APP)
-        missing = _missing_clusterip_rules(present, mode, cluster_ips, endpoints)
-        return not missing, {"missing": missing, f"{mode} artifacts of {smoke.namespace}/{APP}": present}
+        dnat = proxyrules.nft_service_endpoints(dumps["nft"], smoke.namespace, APP) if mode == "nftables" else []
+        missing = _missing_clusterip_rules(present, dnat, mode, cluster_ips, endpoints)
+        observed = {"missing": missing, f"{mode} artifacts of {smoke.namespace}/{APP}": present}
+        if mode == "nftables":
+            observed["DNAT targets"] = dnat
+        return not missing, observed
 
     # Positive control: without the ClusterIP Service's rules, "no rules for the headless one" proves nothing.
     poll(f"kube-proxy ({mode}) rules for {smoke.namespace}/{APP}", programmed,
