@@ -27,6 +27,10 @@ def _parser() -> argparse.ArgumentParser:
                     "dotted, e.g. iptables.minSyncPeriod=10s)")
     up.add_argument("--network-policy", action="store_true",
                     help="enforce NetworkPolicy with kube-network-policies (a DaemonSet on every node)")
+    up.add_argument("--shape", choices=("local", "kubeadm"), default="local",
+                    help="kubeadm: kube-proxy as kubeadm's DaemonSet and ConfigMap, CoreDNS as kubeadm's addon "
+                         "(2 replicas, forward to the nodes' resolver, loop), the control-plane node tainted when "
+                         "there are workers; local (default): kube-proxy as a process per node, one CoreDNS")
     sub.add_parser("status", help="components, versions, health; exit 0 only when all healthy")
     sub.add_parser("kubeconfig", help="print the admin kubeconfig path")
     sub.add_parser("down", help="stop everything and remove what up created")
@@ -69,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                 overrides = merge(overrides, setting)
             up(args.proxy_mode, args.ip_family, say, cluster_domain=args.cluster_domain, node_count=args.nodes,
                kube_proxy_overrides=overrides, network_policy=args.network_policy,
-               release=args.kubernetes_version)
+               release=args.kubernetes_version, shape=args.shape)
         elif args.command == "down":
             from localcluster.down import down
             down(say)

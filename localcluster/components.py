@@ -14,10 +14,19 @@ ORDER = ["containerd", "etcd", "kube-apiserver", "kube-controller-manager", "kub
 NODE_DAEMONS = ("containerd", "kubelet", "kube-proxy")     # every node runs its own
 
 
-def names(nodes: int) -> list[str]:
-    """Every daemon of a cluster of `nodes` nodes: node 0's in ORDER, then each further node's."""
+def names(nodes: int, shape: str = "local") -> list[str]:
+    """Every daemon of a cluster of `nodes` nodes: node 0's in ORDER, then each further node's. The
+    kubeadm shape runs kube-proxy as a DaemonSet instead, and the nodes' resolver."""
     workers = Topology("ipv4", nodes=nodes).node_list[1:]
+    if shape == "kubeadm":
+        node0 = [d for d in ORDER if d != "kube-proxy"] + ["node-resolver"]
+        return node0 + [node.component(d) for node in workers for d in NODE_DAEMONS if d != "kube-proxy"]
     return ORDER + [node.component(d) for node in workers for d in NODE_DAEMONS]
+
+
+def node_resolver(bins: Path, corefile: Path) -> list[str]:
+    """The nodes' upstream resolver (kubeadm shape): CoreDNS's binary with localcluster.kubeadm's Corefile."""
+    return [str(bins / "coredns"), "-conf", str(corefile)]
 
 
 def in_node(node: Node | None, argv: list[str]) -> list[str]:
@@ -80,7 +89,7 @@ def kube_controller_manager(bins: Path, topology: Topology) -> list[str]:
             f"--service-account-private-key-file={_pki('sa.key')}",
             "--use-service-account-credentials=true",
             # Pod ranges are fixed per node (topology); 1.37 dropped cloud-node-lifecycle from the list.
-            "--controllers=*,-nodeipam" + (",-cloud-node-lifecycle" if versions.RELEASE.minor == "1.33" else ""),
+            "--controllers=*,-nodeipam" + (",-cloud-node-lifecycle" if versions.RELEASE.minor_number < (1, 37) else ""),
             "--leader-elect=false",
             "--profiling=false"]
 

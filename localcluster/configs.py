@@ -67,10 +67,11 @@ def cni_conflist(topology: Topology, node: Node | None = None) -> Path:
     return _write_json(files.cni_conf_dir / "10-localcluster.conflist", doc)
 
 
-def resolv_conf() -> Path:
-    # No upstream resolver exists on these machines: pods with dnsPolicy Default get none.
+def resolv_conf(text: str | None = None) -> Path:
+    """The nodes' resolv.conf (kubelet resolvConf: what dnsPolicy Default pods get). The local shape has
+    no upstream resolver (an offline machine); the kubeadm shape gives the node resolver's text."""
     out = paths.CONFIG / "resolv.conf"
-    out.write_text("# localcluster: no upstream resolver (offline machine)\n")
+    out.write_text(text or "# localcluster: no upstream resolver (offline machine)\n")
     return out
 
 
@@ -104,6 +105,9 @@ def kubelet_config(topology: Topology, node: Node | None = None) -> Path:
         "staticPodPath": "",
         "volumeStatsAggPeriod": "0s",
     }
+    if topology.shape == "kubeadm" and node.index == 0 and topology.nodes > 1:
+        # kubeadm taints the control-plane node when it has workers to run the workloads.
+        doc["registerWithTaints"] = [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]
     if node.index:
         # Several kubelets share this machine: each keeps its pods' cgroups and logs apart, or one
         # would garbage-collect the others'. (Node 0 keeps the defaults, as a lone node has them.)

@@ -2,21 +2,22 @@
 
 import subprocess
 
-from localcluster import api, components, paths, processes, state, versions
+from localcluster import api, components, kubeadm, paths, processes, state, versions
 from localcluster.topology import CLUSTER_DOMAIN, Topology
-from localcluster.up import dns_answers, network_policy_ready
+from localcluster.up import coredns_replicas_ready, daemonset_ready, dns_answers, network_policy_ready
 
 
 def checks() -> list[tuple[str, bool, str]]:
     doc = state.load()
     if doc is None:
         return [("cluster", False, "not up (run `python -m localcluster up`)")]
-    topology = Topology(doc["ip_family"], doc.get("cluster_domain", CLUSTER_DOMAIN), doc.get("nodes", 1))
+    topology = Topology.of_record(doc)
     versions.use(doc.get("kubernetes_version"))
     rows = [("mode", True, f"Kubernetes {versions.KUBERNETES}, kube-proxy {doc['proxy_mode']}, ip family {doc['ip_family']}, "
                            f"{topology.nodes} node(s), domain {topology.cluster_domain}"
-                           f"{', NetworkPolicy enforced' if doc.get('network_policy') else ''}")]
-    for name in components.names(topology.nodes):
+                           f"{', NetworkPolicy enforced' if doc.get('network_policy') else ''}"
+                           f"{', kubeadm shape' if topology.shape == 'kubeadm' else ''}")]
+    for name in components.names(topology.nodes, topology.shape):
         pid = processes.pid_of(name)
         rows.append((name, pid is not None, f"pid {pid}" if pid else f"not running (log: {paths.log_file(name)})"))
     code, body = api.get(topology.apiserver_url, "/version")
@@ -29,6 +30,11 @@ def checks() -> list[tuple[str, bool, str]]:
         where = "the machine's network namespace" if node.netns is None else f"netns {node.netns}"
         rows.append((f"node {node.name}", api.node_ready(topology.apiserver_url, node.name),
                      f"Ready, {','.join(node.ips)} in {where}, pods {','.join(node.pod_ranges)}"))
+    if topology.shape == "kubeadm":
+        rows.append(("kube-proxy DaemonSet", daemonset_ready(topology, "kube-proxy"),
+                     f"kube-system/kube-proxy ({versions.IMAGES['kube-proxy']}) Ready on every node"))
+        rows.append(("CoreDNS replicas", coredns_replicas_ready(topology, kubeadm.COREDNS_REPLICAS),
+                     f"kube-system/coredns: {kubeadm.COREDNS_REPLICAS} Ready (kubeadm's Deployment)"))
     if doc.get("network_policy"):
         rows.append(("NetworkPolicy", network_policy_ready(topology),
                      f"kube-network-policies {versions.KUBE_NETWORK_POLICIES} Ready on every node"))

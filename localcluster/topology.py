@@ -92,6 +92,13 @@ class Topology:
     ip_family: str
     cluster_domain: str = CLUSTER_DOMAIN      # kubelet clusterDomain and the Corefile's zone
     nodes: int = 1                            # node 0 is the control-plane node
+    shape: str = "local"                      # "kubeadm": kube-proxy and CoreDNS as kubeadm deploys them
+
+    @classmethod
+    def of_record(cls, doc: dict) -> "Topology":
+        """The topology of a running cluster, from its record (localcluster.state)."""
+        return cls(doc["ip_family"], doc.get("cluster_domain", CLUSTER_DOMAIN), doc.get("nodes", 1),
+                   doc.get("shape", "local"))
 
     @property
     def node_list(self) -> list[Node]:
@@ -123,7 +130,8 @@ class Topology:
 
     @property
     def dns_ips(self) -> list[str]:
-        return [f["dns"] for f in self.families]
+        # kubeadm's kube-dns Service has one clusterIP (its primary family), also on dual-stack clusters.
+        return [f["dns"] for f in self.families][:1 if self.shape == "kubeadm" else None]
 
     @property
     def kubernetes_service_ips(self) -> list[str]:

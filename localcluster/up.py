@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from string import Template
 
-from localcluster import (api, build, components, configs, deps, hostnet, images, nodes, paths, pki,
+from localcluster import (api, build, components, configs, deps, hostnet, images, kubeadm, nodes, paths, pki,
                           preflight, processes, state, versions)
 from localcluster.down import down
 from localcluster.errors import EXIT_COMPONENT, EXIT_PREFLIGHT, ClusterError
@@ -14,7 +14,7 @@ from localcluster.topology import CLUSTER_DOMAIN, Node, Topology
 
 # Named deadlines (seconds) for each stage of up.
 TIMEOUTS = {"containerd": 30, "etcd": 30, "kube-apiserver": 90, "node-ready": 90, "coredns": 120,
-            "network-policy": 120}
+            "network-policy": 120, "kube-proxy": 120}
 
 
 def wait_for(what: str, probe, timeout_s: float, components_alive: list[str], consecutive: int = 1,
@@ -68,12 +68,37 @@ def _network_policy_manifest() -> str:
         image=versions.OPTIONAL_IMAGES["kube-network-policies"])
 
 
-def network_policy_ready(topology: Topology) -> bool:
-    """kube-network-policies runs a Ready pod on every node (it enforces from then on)."""
-    ds = api.get_json(topology.apiserver_url,
-                      "/apis/apps/v1/namespaces/kube-system/daemonsets/kube-network-policies") or {}
+def daemonset_ready(topology: Topology, name: str) -> bool:
+    """kube-system's DaemonSet `name` runs an up-to-date Ready pod on every node."""
+    ds = api.get_json(topology.apiserver_url, f"/apis/apps/v1/namespaces/kube-system/daemonsets/{name}") or {}
     st = ds.get("status", {})
     return st.get("desiredNumberScheduled") == topology.nodes == st.get("numberReady") == st.get("updatedNumberScheduled")
+
+
+def coredns_replicas_ready(topology: Topology, want: int) -> bool:
+    dep = api.get_json(topology.apiserver_url, "/apis/apps/v1/namespaces/kube-system/deployments/coredns") or {}
+    return dep.get("status", {}).get("readyReplicas") == want == dep.get("spec", {}).get("replicas")
+
+
+def _kubeadm_addons(bins, topology: Topology, proxy_mode: str, overrides: dict, say) -> None:
+    """What `kubeadm init` does after the control plane: label (and, with workers, taint) the
+    control-plane node, deploy kube-proxy as a DaemonSet from its ConfigMap."""
+    module = kubeadm.module_dir()
+    node0 = topology.node_list[0].name
+    labelled = _kubectl(bins, "label", "node", node0, f"{kubeadm.CONTROL_PLANE_TAINT}=", "--overwrite")
+    if labelled.returncode != 0:
+        raise ClusterError(f"labelling {node0} as the control plane failed: {labelled.stderr.strip()}",
+                           EXIT_COMPONENT, str(paths.log_file("addons")))
+    say("deploying kube-proxy (kubeadm's DaemonSet and ConfigMap)")
+    _apply(bins, "kube-proxy", kubeadm.kube_proxy_manifest(
+        topology, kubeadm.kube_proxy_config(topology, proxy_mode, overrides), module))
+    wait_for("kube-proxy Ready on every node", lambda: daemonset_ready(topology, "kube-proxy"),
+             TIMEOUTS["kube-proxy"], components.names(topology.nodes, topology.shape), culprit="addons")
+
+
+def network_policy_ready(topology: Topology) -> bool:
+    """kube-network-policies runs a Ready pod on every node (it enforces from then on)."""
+    return daemonset_ready(topology, "kube-network-policies")
 
 
 def dns_answers(topology: Topology) -> bool:
@@ -147,8 +172,10 @@ def _start_nodes(bins, topology: Topology, archives: list[Path], started: list[s
             raise ClusterError(f"routes between the nodes' pod ranges: {err}", EXIT_COMPONENT) from None
     kubelets = {}
     for node in topology.node_list:
-        for daemon, argv in (("kubelet", components.kubelet(bins, topology, node)),
-                             ("kube-proxy", components.kube_proxy(bins, node))):
+        daemons = [("kubelet", components.kubelet(bins, topology, node))]
+        if topology.shape != "kubeadm":         # kubeadm's kube-proxy is a DaemonSet
+            daemons.append(("kube-proxy", components.kube_proxy(bins, node)))
+        for daemon, argv in daemons:
             processes.start(node.component(daemon), argv)
             started.append(node.component(daemon))
         kubelets[node.component("kubelet")] = components.kubelet(bins, topology, node)
@@ -180,18 +207,18 @@ def _http_ok(url: str) -> bool:
 
 def up(proxy_mode: str, ip_family: str, say=print, cluster_domain: str = CLUSTER_DOMAIN, node_count: int = 1,
        kube_proxy_overrides: dict | None = None, network_policy: bool = False,
-       release: str = versions.DEFAULT_RELEASE) -> None:
+       release: str = versions.DEFAULT_RELEASE, shape: str = "local") -> None:
     kube_proxy_overrides = kube_proxy_overrides or {}
     versions.use(release)
     current = state.load()
-    running = components.names(current.get("nodes", 1)) if current else components.ORDER
+    running = components.names(current.get("nodes", 1), current.get("shape", "local")) if current else components.ORDER
     if current and all(processes.pid_of(n) for n in running):
         have = (current["proxy_mode"], current["ip_family"], current.get("cluster_domain", CLUSTER_DOMAIN),
                 current.get("nodes", 1), bool(current.get("network_policy")),
-                current.get("kubernetes_version", versions.DEFAULT_RELEASE))
-        if have != (proxy_mode, ip_family, cluster_domain, node_count, network_policy, release):
+                current.get("kubernetes_version", versions.DEFAULT_RELEASE), current.get("shape", "local"))
+        if have != (proxy_mode, ip_family, cluster_domain, node_count, network_policy, release, shape):
             raise ClusterError(f"a cluster is already up with --kubernetes-version {have[5]} --proxy-mode {have[0]} "
-                               f"--ip-family {have[1]} --cluster-domain {have[2]} --nodes {have[3]}"
+                               f"--ip-family {have[1]} --cluster-domain {have[2]} --nodes {have[3]} --shape {have[6]}"
                                f"{' --network-policy' if have[4] else ''}; run `down` first", EXIT_PREFLIGHT)
         say("cluster is already up")
         return
@@ -202,9 +229,12 @@ def up(proxy_mode: str, ip_family: str, say=print, cluster_domain: str = CLUSTER
         # None of its processes runs (a reboot, a killed session): its leftovers are ours to undo.
         say("a previous cluster's record remains but none of its processes runs; removing its leftovers first")
         down(say)
+    if shape == "kubeadm" and versions.RELEASE.minor_number < (1, 35):
+        raise ClusterError(f"--shape kubeadm needs a release whose CoreDNS is built with every plugin (1.35 or "
+                           f"later); {versions.RELEASE.minor}'s local CoreDNS is a subset", EXIT_PREFLIGHT)
     deps.ensure(say)           # a fresh machine: install the Debian packages, saying so
     preflight.run_all(ip_family)
-    topology = Topology(ip_family, cluster_domain, node_count)
+    topology = Topology(ip_family, cluster_domain, node_count, shape)
     t0 = time.monotonic()
     bins = build.ensure_binaries(say)
     archives = images.ensure_archives(bins, build.ensure_suite_agnhost(say))
@@ -215,7 +245,7 @@ def up(proxy_mode: str, ip_family: str, say=print, cluster_domain: str = CLUSTER
     state.save({"proxy_mode": proxy_mode, "ip_family": ip_family, "cluster_domain": cluster_domain,
                 "nodes": node_count, "bins": str(bins), "baseline": hostnet.inventory(), "started": time.time(),
                 "kube_proxy_overrides": kube_proxy_overrides, "network_policy": network_policy,
-                "kubernetes_version": versions.RELEASE.minor})
+                "kubernetes_version": versions.RELEASE.minor, "shape": shape})
     for d in (paths.LOGS, paths.CONFIG, paths.PIDS, paths.KUBELET_ROOT):
         d.mkdir(parents=True, exist_ok=True)
     hostnet.setup(topology)
@@ -223,16 +253,29 @@ def up(proxy_mode: str, ip_family: str, say=print, cluster_domain: str = CLUSTER
     for client in ("admin", "kube-controller-manager", "kube-scheduler", "kube-proxy"):
         target = paths.ADMIN_KUBECONFIG if client == "admin" else paths.CONFIG / f"{client}.kubeconfig"
         configs.kubeconfig(target, topology, client)
-    configs.resolv_conf()
+    configs.resolv_conf(kubeadm.resolv_conf(topology) if shape == "kubeadm" else None)
     _node_configs(topology, proxy_mode, kube_proxy_overrides)
     started = _start_control_plane(topology, say, bins, archives)
+    if shape == "kubeadm":
+        corefile = paths.CONFIG / "node-resolver.Corefile"
+        corefile.write_text(kubeadm.node_resolver_corefile(topology))
+        processes.start("node-resolver", components.node_resolver(bins, corefile))
+        started.append("node-resolver")
     _start_nodes(bins, topology, archives, started, say)
+    if shape == "kubeadm":
+        _kubeadm_addons(bins, topology, proxy_mode, kube_proxy_overrides, say)
     if network_policy:
         _apply(bins, "kube-network-policies", _network_policy_manifest())
         wait_for("kube-network-policies Ready on every node", lambda: network_policy_ready(topology),
-                 TIMEOUTS["network-policy"], components.names(node_count), culprit="addons")
+                 TIMEOUTS["network-policy"], components.names(node_count, shape), culprit="addons")
     say("deploying CoreDNS")
-    _apply(bins, "CoreDNS", _coredns_manifest(topology))
+    if shape == "kubeadm":
+        _apply(bins, "CoreDNS", kubeadm.coredns_manifest(topology, kubeadm.module_dir()))
+        wait_for(f"{kubeadm.COREDNS_REPLICAS} CoreDNS replicas Ready",
+                 lambda: coredns_replicas_ready(topology, kubeadm.COREDNS_REPLICAS),
+                 TIMEOUTS["coredns"], components.names(node_count, shape), culprit="addons")
+    else:
+        _apply(bins, "CoreDNS", _coredns_manifest(topology))
     wait_for("CoreDNS answering on the kube-dns ClusterIP", lambda: dns_answers(topology),
-             TIMEOUTS["coredns"], components.names(node_count), consecutive=3)
+             TIMEOUTS["coredns"], components.names(node_count, shape), consecutive=3)
     say(f"cluster up in {time.monotonic() - t0:.0f}s; export KUBECONFIG={paths.ADMIN_KUBECONFIG}")

@@ -22,9 +22,16 @@ class Release:
     def minor(self) -> str:
         return ".".join(self.kubernetes[1:].split(".")[:2])
 
+    @property
+    def minor_number(self) -> tuple[int, int]:
+        major, minor = self.minor.split(".")
+        return int(major), int(minor)
+
 
 RELEASES = {r.minor: r for r in (
     Release("v1.33.13", "v1.12.0", "3.10", "2.53", "1.7", "v0.8.11", "1.24.0"),
+    Release("v1.35.4", "v1.13.1", "3.10.1", "2.59", "1.7", "v0.8.9", "1.25.0"),
+    Release("v1.36.3", "v1.14.2", "3.10.2", "2.63.0", None, "v0.9.6", "1.26.0"),
     Release("v1.37.2", "v1.14.6", "3.10.2", "2.66.1", None, "v0.9.9", "1.26.0"),
 )}
 DEFAULT_RELEASE = "1.37"          # the newest supported release

@@ -33,12 +33,18 @@ def corefile_option(core: client.CoreV1Api, topology: Topology, option: str):
     return corefile_edit(core, topology, "       pods insecure\n", f"       pods insecure\n       {option}\n")
 
 
-@contextlib.contextmanager
 def corefile_edit(core: client.CoreV1Api, topology: Topology, old: str, new: str):
+    return corefile_edits(core, topology, [(old, new)])
+
+
+@contextlib.contextmanager
+def corefile_edits(core: client.CoreV1Api, topology: Topology, edits: list[tuple[str, str]]):
+    """The cluster's Corefile with each (old, new) replaced, CoreDNS restarted; undone on exit."""
     cm = core.read_namespaced_config_map("coredns", "kube-system")
-    original = cm.data["Corefile"]
-    faulted = original.replace(old, new)
-    assert faulted != original, f"{old!r} is not in the Corefile"
+    original = faulted = cm.data["Corefile"]
+    for old, new in edits:
+        assert old in faulted, f"{old!r} is not in the Corefile"
+        faulted = faulted.replace(old, new)
     core.patch_namespaced_config_map("coredns", "kube-system", {"data": {"Corefile": faulted}})
     try:
         restart_coredns(core, topology)

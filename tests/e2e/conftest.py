@@ -36,6 +36,7 @@ class LocalCluster:
     cluster_domain: str = "cluster.local"
     nodes: int = 1
     network_policy: bool = False        # NetworkPolicy enforced (up --network-policy)
+    shape: str = "local"                # up --shape: "kubeadm" runs kube-proxy as a DaemonSet, CoreDNS x2
 
     @property
     def families(self) -> list[str]:
@@ -72,8 +73,10 @@ def _local_cluster():
         nodes = os.environ.get("LOCALCLUSTER_NODES", "1")
         policy = ["--network-policy"] if os.environ.get("LOCALCLUSTER_NETWORK_POLICY") == "1" else []
         release = os.environ.get("LOCALCLUSTER_KUBERNETES_VERSION", versions.DEFAULT_RELEASE)
+        shape = os.environ.get("LOCALCLUSTER_SHAPE", "local")
         up = localcluster_cli("up", "--kubernetes-version", release, "--proxy-mode", mode, "--ip-family", family,
-                              "--cluster-domain", domain, "--nodes", nodes, *policy, timeout_s=UP_TIMEOUT_S)
+                              "--cluster-domain", domain, "--nodes", nodes, "--shape", shape, *policy,
+                              timeout_s=UP_TIMEOUT_S)
         if up.returncode != 0:
             if not foreign:
                 localcluster_cli("down", timeout_s=DOWN_TIMEOUT_S)   # undo our partial up
@@ -88,7 +91,7 @@ def _local_cluster():
     versions.use(doc.get("kubernetes_version"))        # what the tests build and compare is the cluster's
     yield LocalCluster(paths.ADMIN_KUBECONFIG, doc["proxy_mode"], doc["ip_family"], started_here,
                        doc.get("cluster_domain", "cluster.local"), doc.get("nodes", 1),
-                       bool(doc.get("network_policy")))
+                       bool(doc.get("network_policy")), doc.get("shape", "local"))
     if started_here:
         down = localcluster_cli("down", timeout_s=DOWN_TIMEOUT_S)
         assert down.returncode == 0, f"`python -m localcluster down` exited {down.returncode}:\n{tail(down)}"

@@ -20,8 +20,7 @@ FLOW = "svcconf-throttled"
 
 
 def topology_of(cluster_doc: dict) -> Topology:
-    return Topology(cluster_doc["ip_family"], cluster_doc.get("cluster_domain", "cluster.local"),
-                    cluster_doc.get("nodes", 1))
+    return Topology.of_record(cluster_doc)
 
 
 @contextlib.contextmanager

@@ -51,8 +51,7 @@ def _change(fault: dict, api_client, cluster_doc: dict, run_id: str):
     change = fault["change"]
     kind = change["kind"]
     core = client.CoreV1Api(api_client)
-    topology = Topology(cluster_doc["ip_family"], cluster_doc.get("cluster_domain", "cluster.local"),
-                        cluster_doc.get("nodes", 1))
+    topology = Topology.of_record(cluster_doc)
     if kind == "corefile-option":
         return changes.corefile_option(core, topology, change["option"])
     if kind == "corefile-block":

@@ -5,24 +5,28 @@ import pytest
 from kubernetes import client
 
 import expected_outcomes
-from cluster_changes import corefile_edit, corefile_option, host_network_daemonsets_denied, host_network_pods_denied
+from cluster_changes import corefile_edits, corefile_option, host_network_daemonsets_denied, host_network_pods_denied
 from localcluster import state
 from localcluster.topology import Topology
 from suite_runs import outcomes, run_suite
 
 pytestmark = pytest.mark.e2e
 
-# name -> Corefile (old, new): all allowed by the DNS spec.
+# name -> Corefile edits [(old, new)]: all allowed by the DNS spec.
 COREFILE_VARIANTS = {
-    "coredns-short-ttl-and-cache": ("       ttl 30\n", "       ttl 5\n"),
-    "coredns-pod-records-disabled": ("       pods insecure\n", "       pods disabled\n"),
+    "coredns-short-ttl-and-cache": [("       ttl 30\n", "       ttl 5\n")],
+    "coredns-pod-records-disabled": [("       pods insecure\n", "       pods disabled\n")],
     "coredns-endpoint-pod-names": None,          # endpoints without hostname named after their pods (DNS-14)
+    # A common CoreDNS tuning: the search path walked server-side, pod records only for existing pods.
+    # Needs every plugin (upstream's build) and a `forward` for the walk's last step (the kubeadm shape).
+    "coredns-autopath-pods-verified": [("    ready\n", "    ready\n    autopath @kubernetes\n"),
+                                       ("       pods insecure\n", "       pods verified\n")],
 }
 
 
 def _topology() -> Topology:
     doc = state.load()
-    return Topology(doc["ip_family"], doc.get("cluster_domain", "cluster.local"))
+    return Topology.of_record(doc)
 
 
 def _assert_outcomes(local_cluster, doc, output, overrides=None):
@@ -36,8 +40,12 @@ def _assert_outcomes(local_cluster, doc, output, overrides=None):
 def test_corefile_variant_is_conformant(variant, local_cluster, tmp_path, kube_api):
     core = client.CoreV1Api(kube_api)
     edit = COREFILE_VARIANTS[variant]
+    if variant == "coredns-autopath-pods-verified" and "forward . " not in \
+            core.read_namespaced_config_map("coredns", "kube-system").data["Corefile"]:
+        pytest.skip("autopath needs a Corefile with `forward` (python -m localcluster up --shape kubeadm; "
+                    "LOCALCLUSTER_SHAPE=kubeadm for these tests)")
     change = corefile_option(core, _topology(), "endpoint_pod_names") if edit is None else \
-        corefile_edit(core, _topology(), *edit)
+        corefile_edits(core, _topology(), edit)
     with change:
         code, doc, output = run_suite(local_cluster.kubeconfig, tmp_path)
     _assert_outcomes(local_cluster, doc, output)

@@ -111,6 +111,24 @@ def test_kind_matrix_configs_match_their_entry():
         assert config["networking"] == {"ipFamily": combo["family"], "kubeProxyMode": combo["proxy"]}
 
 
+def _supported_releases() -> list:
+    from localcluster import versions
+    # Supported: the three newest minors (the local cluster also keeps older ones, e.g. 1.33).
+    return sorted(versions.RELEASES.values(), key=lambda r: r.minor_number)[-3:]
+
+
+def test_kind_matrix_runs_every_supported_release_of_the_local_cluster():
+    job = _load(REPO_ROOT / ".github" / "workflows" / "nightly-kind.yml")["jobs"]["conformance"]
+    assert job["strategy"]["matrix"]["kubernetes"] == [r.kubernetes for r in _supported_releases()]
+    assert any("kind build node-image --type release" in s.get("run", "") for s in job["steps"])
+
+
+def test_k3d_matrix_runs_one_k3s_per_supported_minor():
+    job = _load(REPO_ROOT / ".github" / "workflows" / "nightly-k3d.yml")["jobs"]["conformance"]
+    minors = [re.fullmatch(r"v(1\.\d+)\.\d+-k3s\d+", tag)[1] for tag in job["strategy"]["matrix"]["k3s"]]
+    assert minors == [r.minor for r in _supported_releases()]
+
+
 def test_k3d_config_is_a_simple_config():
     config = yaml.safe_load((REPO_ROOT / "ci" / "k3d" / "default.yaml").read_text())
     assert (config["kind"], config["apiVersion"]) == ("Simple", "k3d.io/v1alpha5")
