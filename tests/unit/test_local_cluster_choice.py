@@ -50,6 +50,9 @@ def test_no_cluster_is_brought_up_with_defaults_and_a_dead_one_with_its_own_opti
     recorded = dict(THREE_NODES, kubernetes_version="1.33", network_policy=True)
     again = decide(recorded, rows({"server version": "unreachable (0)"}, stopped=set(DAEMONS)), DAEMONS)
     assert again.up_args[-3:] == ("--kubernetes-version", "1.33", "--network-policy")
+    kubeadm = decide(dict(recorded, shape="kubeadm"), rows({"server version": "unreachable (0)"},
+                                                           stopped=set(DAEMONS)), DAEMONS)
+    assert kubeadm.up_args[-5:] == ("--kubernetes-version", "1.33", "--network-policy", "--shape", "kubeadm")
 
 
 def test_the_run_command_on_an_unhealthy_three_node_cluster_is_one_line_with_its_own_status(tmp_path):
