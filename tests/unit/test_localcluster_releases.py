@@ -53,6 +53,16 @@ def test_controllers_flag_follows_the_release(release):
     assert "--controllers=*,-nodeipam,-cloud-node-lifecycle" in components.kube_controller_manager(paths.CACHE, topo)
     release("1.37")     # 1.37 no longer knows cloud-node-lifecycle: it refuses to start with it
     assert "--controllers=*,-nodeipam" in components.kube_controller_manager(paths.CACHE, topo)
+    for minor in ("1.35", "1.36"):      # still an alias of cloud-node-lifecycle-controller there
+        release(minor)
+        assert "--controllers=*,-nodeipam,-cloud-node-lifecycle" in components.kube_controller_manager(paths.CACHE, topo)
+
+
+def test_the_supported_releases_pin_what_their_modules_say(release):
+    assert release("1.35").coredns == "v1.13.1" and versions.IMAGES["pause"].endswith(":3.10.1")
+    assert versions.IMAGES["jessie-dnsutils"].endswith(":1.7") and versions.AGNHOST_TAG == "2.59"
+    assert release("1.36").coredns == "v1.14.2" and "jessie-dnsutils" not in versions.IMAGES
+    assert versions.suite_agnhost_image() == "registry.k8s.io/e2e-test-images/agnhost:2.53"
 
 
 def test_an_unknown_release_is_refused(release):
