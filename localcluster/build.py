@@ -3,6 +3,7 @@
 The cache key covers the versions and the wrapper modules, so a second `up` on a machine builds nothing.
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -56,8 +57,8 @@ def _version_ldflags() -> str:
 HEARTBEAT_S = 30      # a long build says how far it got at this interval: a silent 6 minutes looks hung
 
 
-def _run(cmd: list[str], cwd: Path, log: Path, what: str, say=None) -> str:
-    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=mod")
+def _run(cmd: list[str], cwd: Path, log: Path, what: str, say=None, cgo: bool = False) -> str:
+    env = dict(os.environ, CGO_ENABLED="1" if cgo else "0", GOFLAGS="-mod=mod")
     with log.open("a") as out:
         out.write(f"$ {' '.join(cmd)}\n")
         out.flush()
@@ -91,19 +92,44 @@ def _pause_source(log: Path) -> Path:
     return Path(mod_dir) / "build" / "pause" / "linux" / "pause.c"
 
 
+@contextlib.contextmanager
+def _staged(out: Path, what: str):
+    """Build into `<out>.partial` and move it to `out` only when the build finished: an interrupted or
+    failed build never leaves a cache entry that looks complete. Yields (staging dir, build log)."""
+    if not shutil.which("go"):
+        raise ClusterError(f"the Go toolchain is missing (needed to build {what})", EXIT_BUILD)
+    paths.CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    yield tmp, paths.CACHE / "build.log"
+    shutil.rmtree(tmp / "src", ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+
+
+def _patched_module(module: str, gobuild: Path, patch: str, dest: Path, log: Path) -> Path:
+    """A writable copy of the published `module` (path@version) with our patch from `gobuild` applied."""
+    found = _run(["go", "mod", "download", "-json", module], gobuild, log, f"{module} download")
+    shutil.copytree(json.loads(found)["Dir"], dest)
+    for f in dest.rglob("*"):
+        f.chmod(0o755 if f.is_dir() else 0o644)      # the module cache is read-only
+    _run(["patch", "-p1", "--forward", "-i", str(gobuild / patch)], dest, log, f"{module} patch")
+    return dest
+
+
 def ensure_binaries(say=print) -> Path:
     """Return the directory of built binaries, building what is missing."""
     out = bin_dir()
     wanted = list(versions.K8S_COMMANDS) + ["coredns", "pause"]
     if all((out / name).exists() for name in wanted):
         return out
-    if not shutil.which("go"):
-        raise ClusterError("the Go toolchain is missing (needed to build the cluster from source)", EXIT_BUILD)
-    paths.CACHE.mkdir(parents=True, exist_ok=True)
-    log = paths.CACHE / "build.log"
-    tmp = out.with_name(out.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    with _staged(out, "the cluster from source") as (tmp, log):
+        _build_release(tmp, log, say)
+    return out
+
+
+def _build_release(tmp: Path, log: Path, say) -> None:
     say(f"building Kubernetes {versions.KUBERNETES} components (first time on this machine; log: {log})")
     _run(["go", "build", "-v", "-trimpath", "-ldflags", _version_ldflags(), "-o", str(tmp) + "/",
           *versions.K8S_COMMANDS.values()], k8s_wrapper(), log, "Kubernetes", say)
@@ -117,9 +143,6 @@ def ensure_binaries(say=print) -> Path:
     if gcc.returncode != 0:
         log.open("a").write(gcc.stdout)
         raise ClusterError("build of pause failed (gcc)", EXIT_BUILD, str(log))
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
-    return out
 
 
 def netpol_dir() -> Path:
@@ -139,13 +162,9 @@ def _patched_netpol_tree(src: Path, log: Path) -> Path:
     xtables NFQUEUE target, the same kernel queue: this machine's kernel lacks CONFIG_NFT_QUEUE.
     """
     gobuild = paths.GOBUILD / "kube-network-policies"
-    mod_dir = _run(["go", "mod", "download", "-json", f"sigs.k8s.io/kube-network-policies@{versions.KUBE_NETWORK_POLICIES}"],
-                   gobuild, log, "kube-network-policies module download")
-    module, wrapper = src / "module", src / "wrapper"
-    shutil.copytree(json.loads(mod_dir)["Dir"], module)
-    for f in module.rglob("*"):
-        f.chmod(0o755 if f.is_dir() else 0o644)      # the module cache is read-only
-    _run(["patch", "-p1", "--forward", "-i", str(gobuild / NETPOL_PATCH)], module, log, "kube-network-policies patch")
+    module = _patched_module(f"sigs.k8s.io/kube-network-policies@{versions.KUBE_NETWORK_POLICIES}", gobuild,
+                             NETPOL_PATCH, src / "module", log)
+    wrapper = src / "wrapper"
     wrapper.mkdir()
     for name in ("go.mod", "go.sum"):
         shutil.copyfile(gobuild / name, wrapper / name)
@@ -159,20 +178,37 @@ def ensure_netpol(say=print) -> Path:
     out = netpol_dir()
     if (out / "netpol").exists():
         return out
-    if not shutil.which("go"):
-        raise ClusterError("the Go toolchain is missing (needed to build kube-network-policies)", EXIT_BUILD)
-    paths.CACHE.mkdir(parents=True, exist_ok=True)
-    log = paths.CACHE / "build.log"
-    tmp = out.with_name(out.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    say(f"building kube-network-policies {versions.KUBE_NETWORK_POLICIES} (first time on this machine; log: {log})")
-    wrapper = _patched_netpol_tree(tmp / "src", log)
-    _run(["go", "build", "-v", "-trimpath", "-ldflags", "-s -w", "-o", str(tmp / "netpol"),
-          "sigs.k8s.io/kube-network-policies/cmd"], wrapper, log, "kube-network-policies", say)
-    shutil.rmtree(tmp / "src")
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
+    with _staged(out, "kube-network-policies") as (tmp, log):
+        say(f"building kube-network-policies {versions.KUBE_NETWORK_POLICIES} (first time on this machine; log: {log})")
+        wrapper = _patched_netpol_tree(tmp / "src", log)
+        _run(["go", "build", "-v", "-trimpath", "-ldflags", "-s -w", "-o", str(tmp / "netpol"),
+              "sigs.k8s.io/kube-network-policies/cmd"], wrapper, log, "kube-network-policies", say)
+    return out
+
+
+def flannel_dir() -> Path:
+    h = hashlib.sha256()
+    _tree_hash(h, ("flannel",))
+    return paths.CACHE / "bin" / f"flannel-{versions.FLANNEL}-{h.hexdigest()[:12]}"
+
+
+FLANNEL_PATCH = "no-tencentvpc-backend.patch"
+
+
+def ensure_flannel(say=print) -> Path:
+    """Return the directory holding `flanneld`, built as upstream's Makefile builds it (cgo, version
+    ldflags) from the published module with one patch (gobuild/flannel/no-tencentvpc-backend.patch): the
+    Tencent Cloud VPC backend's SDK is refused by the Go module proxy, and only the vxlan backend is used."""
+    out = flannel_dir()
+    if (out / "flanneld").exists():
+        return out
+    with _staged(out, "flannel") as (tmp, log):
+        say(f"building flannel {versions.FLANNEL} (first time on this machine; log: {log})")
+        module = _patched_module(f"github.com/flannel-io/flannel@{versions.FLANNEL}", paths.GOBUILD / "flannel",
+                                 FLANNEL_PATCH, tmp / "src", log)
+        _run(["go", "build", "-v", "-trimpath", "-ldflags",
+              f"-s -w -X github.com/flannel-io/flannel/pkg/version.Version={versions.FLANNEL}",
+              "-o", str(tmp / "flanneld"), "."], module, log, "flannel", say, cgo=True)
     return out
 
 
@@ -190,17 +226,12 @@ def ensure_suite_agnhost(say=print) -> Path | None:
     out = suite_agnhost_dir()
     if (out / "agnhost").exists() and (out / "coredns").exists():
         return out
-    log = paths.CACHE / "build.log"
-    tmp = out.with_name(out.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    say(f"building the suite's agnhost {versions.SUITE_AGNHOST_TAG} (Kubernetes {versions.SUITE_AGNHOST_RELEASE})")
-    _run(["go", "build", "-v", "-trimpath", "-ldflags", "-s -w", "-o", str(tmp / "agnhost"),
-          versions.K8S_COMMANDS["agnhost"]], paths.GOBUILD / f"kubernetes-{versions.SUITE_AGNHOST_RELEASE}",
-         log, "agnhost", say)
-    # The agnhost image carries a /coredns too: the one of the release defining that agnhost.
-    _run(["go", "build", "-v", "-trimpath", "-ldflags", "-s -w", "-o", str(tmp / "coredns"), "."],
-         paths.GOBUILD / f"coredns-{versions.SUITE_AGNHOST_RELEASE}", log, "CoreDNS (for agnhost)", say)
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
+    with _staged(out, "the suite's agnhost") as (tmp, log):
+        say(f"building the suite's agnhost {versions.SUITE_AGNHOST_TAG} (Kubernetes {versions.SUITE_AGNHOST_RELEASE})")
+        _run(["go", "build", "-v", "-trimpath", "-ldflags", "-s -w", "-o", str(tmp / "agnhost"),
+              versions.K8S_COMMANDS["agnhost"]], paths.GOBUILD / f"kubernetes-{versions.SUITE_AGNHOST_RELEASE}",
+             log, "agnhost", say)
+        # The agnhost image carries a /coredns too: the one of the release defining that agnhost.
+        _run(["go", "build", "-v", "-trimpath", "-ldflags", "-s -w", "-o", str(tmp / "coredns"), "."],
+             paths.GOBUILD / f"coredns-{versions.SUITE_AGNHOST_RELEASE}", log, "CoreDNS (for agnhost)", say)
     return out

@@ -27,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
                     "dotted, e.g. iptables.minSyncPeriod=10s)")
     up.add_argument("--network-policy", action="store_true",
                     help="enforce NetworkPolicy with kube-network-policies (a DaemonSet on every node)")
+    up.add_argument("--cni", choices=("routes", "flannel"), default="routes",
+                    help="flannel: flannel's VXLAN overlay between the nodes (a flanneld per node, as k3s runs it); "
+                         "routes (default): each node routes the others' pod ranges over the node bridge")
     up.add_argument("--shape", choices=("local", "kubeadm"), default="local",
                     help="kubeadm: kube-proxy as kubeadm's DaemonSet and ConfigMap, CoreDNS as kubeadm's addon "
                          "(2 replicas, forward to the nodes' resolver, loop), the control-plane node tainted when "
@@ -73,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
                 overrides = merge(overrides, setting)
             up(args.proxy_mode, args.ip_family, say, cluster_domain=args.cluster_domain, node_count=args.nodes,
                kube_proxy_overrides=overrides, network_policy=args.network_policy,
-               release=args.kubernetes_version, shape=args.shape)
+               release=args.kubernetes_version, shape=args.shape, cni=args.cni)
         elif args.command == "down":
             from localcluster.down import down
             down(say)

@@ -14,14 +14,21 @@ ORDER = ["containerd", "etcd", "kube-apiserver", "kube-controller-manager", "kub
 NODE_DAEMONS = ("containerd", "kubelet", "kube-proxy")     # every node runs its own
 
 
-def names(nodes: int, shape: str = "local") -> list[str]:
+def names(nodes: int, shape: str = "local", cni: str = "routes") -> list[str]:
     """Every daemon of a cluster of `nodes` nodes: node 0's in ORDER, then each further node's. The
-    kubeadm shape runs kube-proxy as a DaemonSet instead, and the nodes' resolver."""
-    workers = Topology("ipv4", nodes=nodes).node_list[1:]
-    if shape == "kubeadm":
-        node0 = [d for d in ORDER if d != "kube-proxy"] + ["node-resolver"]
-        return node0 + [node.component(d) for node in workers for d in NODE_DAEMONS if d != "kube-proxy"]
-    return ORDER + [node.component(d) for node in workers for d in NODE_DAEMONS]
+    kubeadm shape runs kube-proxy as a DaemonSet instead, and the nodes' resolver; flannel adds a
+    flanneld per node."""
+    topology = Topology("ipv4", nodes=nodes)
+    per_node = [d for d in NODE_DAEMONS if shape != "kubeadm" or d != "kube-proxy"]
+    per_node += ["flanneld"] if cni == "flannel" else []
+    node0 = [d for d in ORDER if d in per_node or d not in NODE_DAEMONS]
+    node0 += (["node-resolver"] if shape == "kubeadm" else []) + (["flanneld"] if cni == "flannel" else [])
+    return node0 + [node.component(d) for node in topology.node_list[1:] for d in per_node]
+
+
+def of_record(doc: dict) -> list[str]:
+    """The daemons of the cluster a record (localcluster.state) describes."""
+    return names(doc.get("nodes", 1), doc.get("shape", "local"), doc.get("cni", "routes"))
 
 
 def node_resolver(bins: Path, corefile: Path) -> list[str]:

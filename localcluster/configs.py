@@ -60,6 +60,9 @@ def cni_conflist(topology: Topology, node: Node | None = None) -> Path:
             {"type": "portmap", "capabilities": {"portMappings": True}},
         ],
     }
+    if topology.cni == "flannel":
+        from localcluster.flannel import MTU
+        doc["plugins"][0]["mtu"] = MTU         # what flannel's CNI plugin gives its bridge delegate
     # Routes must match the families that exist, or the bridge plugin refuses the config.
     fams = [r["subnet"] for rr in ranges for r in rr]
     doc["plugins"][0]["ipam"]["routes"] = ([{"dst": "0.0.0.0/0"}] if any("." in s for s in fams) else []) + \

@@ -51,6 +51,7 @@ def down(say=print) -> None:
     for node in node_list:
         processes.stop(node.component("kubelet"))
         processes.stop(node.component("kube-proxy"))
+        processes.stop(node.component("flanneld"))      # --cni flannel
     processes.stop("node-resolver")      # the kubeadm shape's
     for name in CONTROL_PLANE:
         processes.stop(name)

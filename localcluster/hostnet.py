@@ -13,7 +13,7 @@ from pathlib import Path
 from localcluster import nodes, paths
 from localcluster.topology import NODE_BRIDGE, NODE_VETH, POD_BRIDGE, Topology
 
-CHAIN_PREFIXES = ("KUBE-", "CNI-")
+CHAIN_PREFIXES = ("KUBE-", "CNI-", "FLANNEL-")
 IPT_TABLES = ("filter", "nat", "mangle", "raw")
 SYSCTLS = {"net/ipv4/ip_forward": "1", "net/bridge/bridge-nf-call-iptables": "1",
            "net/bridge/bridge-nf-call-ip6tables": "1", "net/ipv6/conf/all/forwarding": "1"}
@@ -125,7 +125,7 @@ def remove_new_cgroups(baseline: dict) -> None:
 
 def remove_interfaces() -> None:
     veths = [name for name in interfaces() if name.startswith(NODE_VETH)]
-    for name in (POD_BRIDGE, *veths, NODE_BRIDGE, "kube-ipvs0"):
+    for name in (POD_BRIDGE, *veths, NODE_BRIDGE, "kube-ipvs0", "flannel.1", "flannel-v6.1"):
         if run("ip", "link", "show", name).returncode == 0:
             run("ip", "link", "delete", name)
 

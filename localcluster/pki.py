@@ -23,6 +23,7 @@ CLIENTS = {
     "kube-scheduler": ("system:kube-scheduler", None),
     "kubelet": (f"system:node:localcluster", "system:nodes"),
     "kube-proxy": ("system:kube-proxy", None),
+    "flannel": ("localcluster-flannel", None),       # up --cni flannel: flanneld's identity (flannel.py RBAC)
     "apiserver-kubelet-client": ("kube-apiserver-kubelet-client", "system:masters"),
 }
 

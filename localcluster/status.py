@@ -2,9 +2,9 @@
 
 import subprocess
 
-from localcluster import api, components, kubeadm, paths, processes, state, versions
+from localcluster import api, components, flannel, kubeadm, paths, processes, state, versions
 from localcluster.topology import CLUSTER_DOMAIN, Topology
-from localcluster.up import coredns_replicas_ready, daemonset_ready, dns_answers, network_policy_ready
+from localcluster.addons import coredns_replicas_ready, daemonset_ready, dns_answers, network_policy_ready
 
 
 def checks() -> list[tuple[str, bool, str]]:
@@ -16,8 +16,9 @@ def checks() -> list[tuple[str, bool, str]]:
     rows = [("mode", True, f"Kubernetes {versions.KUBERNETES}, kube-proxy {doc['proxy_mode']}, ip family {doc['ip_family']}, "
                            f"{topology.nodes} node(s), domain {topology.cluster_domain}"
                            f"{', NetworkPolicy enforced' if doc.get('network_policy') else ''}"
-                           f"{', kubeadm shape' if topology.shape == 'kubeadm' else ''}")]
-    for name in components.names(topology.nodes, topology.shape):
+                           f"{', kubeadm shape' if topology.shape == 'kubeadm' else ''}"
+                           f"{', flannel VXLAN' if topology.cni == 'flannel' else ''}")]
+    for name in components.of_record(doc):
         pid = processes.pid_of(name)
         rows.append((name, pid is not None, f"pid {pid}" if pid else f"not running (log: {paths.log_file(name)})"))
     code, body = api.get(topology.apiserver_url, "/version")
@@ -35,6 +36,10 @@ def checks() -> list[tuple[str, bool, str]]:
                      f"kube-system/kube-proxy ({versions.IMAGES['kube-proxy']}) Ready on every node"))
         rows.append(("CoreDNS replicas", coredns_replicas_ready(topology, kubeadm.COREDNS_REPLICAS),
                      f"kube-system/coredns: {kubeadm.COREDNS_REPLICAS} Ready (kubeadm's Deployment)"))
+    if topology.cni == "flannel" and topology.nodes > 1:
+        missing = flannel.missing_routes(topology)
+        rows.append(("flannel overlay", not missing, "; ".join(missing) or
+                     f"flannel {versions.FLANNEL}: every node routes the others' pods through its VXLAN device"))
     if doc.get("network_policy"):
         rows.append(("NetworkPolicy", network_policy_ready(topology),
                      f"kube-network-policies {versions.KUBE_NETWORK_POLICIES} Ready on every node"))

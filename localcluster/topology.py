@@ -93,12 +93,13 @@ class Topology:
     cluster_domain: str = CLUSTER_DOMAIN      # kubelet clusterDomain and the Corefile's zone
     nodes: int = 1                            # node 0 is the control-plane node
     shape: str = "local"                      # "kubeadm": kube-proxy and CoreDNS as kubeadm deploys them
+    cni: str = "routes"                       # "flannel": a VXLAN overlay between the nodes (localcluster.flannel)
 
     @classmethod
     def of_record(cls, doc: dict) -> "Topology":
         """The topology of a running cluster, from its record (localcluster.state)."""
         return cls(doc["ip_family"], doc.get("cluster_domain", CLUSTER_DOMAIN), doc.get("nodes", 1),
-                   doc.get("shape", "local"))
+                   doc.get("shape", "local"), doc.get("cni", "routes"))
 
     @property
     def node_list(self) -> list[Node]:

@@ -1,20 +1,20 @@
 """`up`: build (once), configure and start every component, then wait for a Ready node and working DNS."""
 
+import json
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from string import Template
 
-from localcluster import (api, build, components, configs, deps, hostnet, images, kubeadm, nodes, paths, pki,
-                          preflight, processes, state, versions)
+from localcluster import (addons, api, build, components, configs, deps, flannel, hostnet, images, kubeadm, nodes,
+                          paths, pki, preflight, processes, state, versions)
 from localcluster.down import down
 from localcluster.errors import EXIT_COMPONENT, EXIT_PREFLIGHT, ClusterError
 from localcluster.topology import CLUSTER_DOMAIN, Node, Topology
 
 # Named deadlines (seconds) for each stage of up.
 TIMEOUTS = {"containerd": 30, "etcd": 30, "kube-apiserver": 90, "node-ready": 90, "coredns": 120,
-            "network-policy": 120, "kube-proxy": 120}
+            "network-policy": 120, "kube-proxy": 120, "overlay": 90}
 
 
 def wait_for(what: str, probe, timeout_s: float, components_alive: list[str], consecutive: int = 1,
@@ -53,31 +53,24 @@ def _apply(bins, what: str, manifest: str) -> None:
         raise ClusterError(f"applying {what} failed", EXIT_COMPONENT, str(paths.log_file("addons")))
 
 
-def _coredns_manifest(topology: Topology) -> str:
-    corefile = Template((configs.TEMPLATES / "Corefile").read_text()).substitute(
-        cluster_domain=topology.cluster_domain)
-    ips = topology.dns_ips
-    return Template((configs.TEMPLATES / "coredns.yaml").read_text()).substitute(
-        corefile="\n".join("    " + line for line in corefile.splitlines()),
-        image=versions.IMAGES["coredns"], dns_ip=ips[0], dns_ips="[" + ", ".join(ips) + "]",
-        family_policy="RequireDualStack" if len(ips) > 1 else "SingleStack")
-
-
-def _network_policy_manifest() -> str:
-    return Template((configs.TEMPLATES / "kube-network-policies.yaml").read_text()).substitute(
-        image=versions.OPTIONAL_IMAGES["kube-network-policies"])
-
-
-def daemonset_ready(topology: Topology, name: str) -> bool:
-    """kube-system's DaemonSet `name` runs an up-to-date Ready pod on every node."""
-    ds = api.get_json(topology.apiserver_url, f"/apis/apps/v1/namespaces/kube-system/daemonsets/{name}") or {}
-    st = ds.get("status", {})
-    return st.get("desiredNumberScheduled") == topology.nodes == st.get("numberReady") == st.get("updatedNumberScheduled")
-
-
-def coredns_replicas_ready(topology: Topology, want: int) -> bool:
-    dep = api.get_json(topology.apiserver_url, "/apis/apps/v1/namespaces/kube-system/deployments/coredns") or {}
-    return dep.get("status", {}).get("readyReplicas") == want == dep.get("spec", {}).get("replicas")
+def _start_flannel(bins, flannel_bin, topology: Topology, started: list[str], say) -> None:
+    """The nodes' pod ranges in their spec (as the node-ipam controller sets them), flannel's RBAC, then
+    a flanneld per node; up waits for every node's overlay route to every other node's pods."""
+    say(f"starting flannel {versions.FLANNEL} (VXLAN) on {topology.nodes} node(s)")
+    for node in topology.node_list:
+        patched = _kubectl(bins, "patch", "node", node.name, "--type=merge", "-p",
+                           json.dumps(flannel.pod_cidr_patch(node)))
+        if patched.returncode != 0 and "may not change once set" not in patched.stderr:
+            raise ClusterError(f"setting the pod ranges of {node.name} failed: {patched.stderr.strip()}",
+                               EXIT_COMPONENT, str(paths.log_file("addons")))
+    _apply(bins, "flannel RBAC", flannel.rbac_manifest())
+    for node in topology.node_list:
+        argv, env = flannel.flanneld(flannel_bin, topology, node)
+        processes.start(node.component("flanneld"), argv, env)
+        started.append(node.component("flanneld"))
+    if topology.nodes > 1:
+        wait_for("flannel's overlay routes between every pair of nodes", lambda: not flannel.missing_routes(topology),
+                 TIMEOUTS["overlay"], started, culprit="flanneld")
 
 
 def _kubeadm_addons(bins, topology: Topology, proxy_mode: str, overrides: dict, say) -> None:
@@ -92,34 +85,8 @@ def _kubeadm_addons(bins, topology: Topology, proxy_mode: str, overrides: dict, 
     say("deploying kube-proxy (kubeadm's DaemonSet and ConfigMap)")
     _apply(bins, "kube-proxy", kubeadm.kube_proxy_manifest(
         topology, kubeadm.kube_proxy_config(topology, proxy_mode, overrides), module))
-    wait_for("kube-proxy Ready on every node", lambda: daemonset_ready(topology, "kube-proxy"),
-             TIMEOUTS["kube-proxy"], components.names(topology.nodes, topology.shape), culprit="addons")
-
-
-def network_policy_ready(topology: Topology) -> bool:
-    """kube-network-policies runs a Ready pod on every node (it enforces from then on)."""
-    return daemonset_ready(topology, "kube-network-policies")
-
-
-def dns_answers(topology: Topology) -> bool:
-    """From the node: every kube-dns address answers kubernetes.default with the kubernetes ClusterIP.
-
-    The `kubernetes` Service is single-stack in the primary family, also on dual-stack clusters.
-    """
-    import dns.message
-    import dns.query
-
-    want = topology.kubernetes_service_ips[0]
-    rdtype = "AAAA" if ":" in want else "A"
-    query = dns.message.make_query(f"kubernetes.default.svc.{topology.cluster_domain}.", rdtype)
-    for server in topology.dns_ips:
-        try:
-            reply = dns.query.udp(query, server, timeout=1.0)
-        except Exception:  # noqa: BLE001 - any failure means "not answering yet"
-            return False
-        if {r.to_text() for rrset in reply.answer for r in rrset} != {want}:
-            return False
-    return True
+    wait_for("kube-proxy Ready on every node", lambda: addons.daemonset_ready(topology, "kube-proxy"),
+             TIMEOUTS["kube-proxy"], components.names(topology.nodes, topology.shape, topology.cni), culprit="addons")
 
 
 def _start_control_plane(topology: Topology, say, bins, archives: list[Path]) -> list[str]:
@@ -167,7 +134,8 @@ def _start_nodes(bins, topology: Topology, archives: list[Path], started: list[s
             for future in [pool.submit(_prepare_worker, topology, n, archives, started) for n in workers]:
                 future.result()
         try:
-            nodes.routes(topology)
+            if topology.cni == "routes":         # flannel routes them over its overlay instead
+                nodes.routes(topology)
         except RuntimeError as err:
             raise ClusterError(f"routes between the nodes' pod ranges: {err}", EXIT_COMPONENT) from None
     kubelets = {}
@@ -207,19 +175,21 @@ def _http_ok(url: str) -> bool:
 
 def up(proxy_mode: str, ip_family: str, say=print, cluster_domain: str = CLUSTER_DOMAIN, node_count: int = 1,
        kube_proxy_overrides: dict | None = None, network_policy: bool = False,
-       release: str = versions.DEFAULT_RELEASE, shape: str = "local") -> None:
+       release: str = versions.DEFAULT_RELEASE, shape: str = "local", cni: str = "routes") -> None:
     kube_proxy_overrides = kube_proxy_overrides or {}
     versions.use(release)
     current = state.load()
-    running = components.names(current.get("nodes", 1), current.get("shape", "local")) if current else components.ORDER
+    running = components.of_record(current) if current else components.ORDER
     if current and all(processes.pid_of(n) for n in running):
         have = (current["proxy_mode"], current["ip_family"], current.get("cluster_domain", CLUSTER_DOMAIN),
                 current.get("nodes", 1), bool(current.get("network_policy")),
-                current.get("kubernetes_version", versions.DEFAULT_RELEASE), current.get("shape", "local"))
-        if have != (proxy_mode, ip_family, cluster_domain, node_count, network_policy, release, shape):
+                current.get("kubernetes_version", versions.DEFAULT_RELEASE), current.get("shape", "local"),
+                current.get("cni", "routes"))
+        if have != (proxy_mode, ip_family, cluster_domain, node_count, network_policy, release, shape, cni):
             raise ClusterError(f"a cluster is already up with --kubernetes-version {have[5]} --proxy-mode {have[0]} "
-                               f"--ip-family {have[1]} --cluster-domain {have[2]} --nodes {have[3]} --shape {have[6]}"
-                               f"{' --network-policy' if have[4] else ''}; run `down` first", EXIT_PREFLIGHT)
+                               f"--ip-family {have[1]} --cluster-domain {have[2]} --nodes {have[3]} --shape {have[6]} "
+                               f"--cni {have[7]}{' --network-policy' if have[4] else ''}; run `down` first",
+                               EXIT_PREFLIGHT)
         say("cluster is already up")
         return
     if current and any(processes.pid_of(n) for n in running):
@@ -234,27 +204,30 @@ def up(proxy_mode: str, ip_family: str, say=print, cluster_domain: str = CLUSTER
                            f"later); {versions.RELEASE.minor}'s local CoreDNS is a subset", EXIT_PREFLIGHT)
     deps.ensure(say)           # a fresh machine: install the Debian packages, saying so
     preflight.run_all(ip_family)
-    topology = Topology(ip_family, cluster_domain, node_count, shape)
+    topology = Topology(ip_family, cluster_domain, node_count, shape, cni)
     t0 = time.monotonic()
     bins = build.ensure_binaries(say)
     archives = images.ensure_archives(bins, build.ensure_suite_agnhost(say))
     if network_policy:
         archives.append(images.ensure_optional_archive("kube-network-policies", build.ensure_netpol(say)))
+    flannel_bin = build.ensure_flannel(say) if cni == "flannel" else None
     say(f"binaries ready in {time.monotonic() - t0:.0f}s ({bins})")
     # From here on the host changes: record the baseline first so `down` can undo everything.
     state.save({"proxy_mode": proxy_mode, "ip_family": ip_family, "cluster_domain": cluster_domain,
                 "nodes": node_count, "bins": str(bins), "baseline": hostnet.inventory(), "started": time.time(),
                 "kube_proxy_overrides": kube_proxy_overrides, "network_policy": network_policy,
-                "kubernetes_version": versions.RELEASE.minor, "shape": shape})
+                "kubernetes_version": versions.RELEASE.minor, "shape": shape, "cni": cni})
     for d in (paths.LOGS, paths.CONFIG, paths.PIDS, paths.KUBELET_ROOT):
         d.mkdir(parents=True, exist_ok=True)
     hostnet.setup(topology)
     pki.ensure(topology)
-    for client in ("admin", "kube-controller-manager", "kube-scheduler", "kube-proxy"):
+    for client in ("admin", "kube-controller-manager", "kube-scheduler", "kube-proxy") + (("flannel",) if flannel_bin else ()):
         target = paths.ADMIN_KUBECONFIG if client == "admin" else paths.CONFIG / f"{client}.kubeconfig"
         configs.kubeconfig(target, topology, client)
     configs.resolv_conf(kubeadm.resolv_conf(topology) if shape == "kubeadm" else None)
     _node_configs(topology, proxy_mode, kube_proxy_overrides)
+    if flannel_bin:
+        (paths.CONFIG / "flannel-net-conf.json").write_text(json.dumps(flannel.net_conf(topology)) + "\n")
     started = _start_control_plane(topology, say, bins, archives)
     if shape == "kubeadm":
         corefile = paths.CONFIG / "node-resolver.Corefile"
@@ -262,20 +235,22 @@ def up(proxy_mode: str, ip_family: str, say=print, cluster_domain: str = CLUSTER
         processes.start("node-resolver", components.node_resolver(bins, corefile))
         started.append("node-resolver")
     _start_nodes(bins, topology, archives, started, say)
+    if flannel_bin:
+        _start_flannel(bins, flannel_bin, topology, started, say)
     if shape == "kubeadm":
         _kubeadm_addons(bins, topology, proxy_mode, kube_proxy_overrides, say)
     if network_policy:
-        _apply(bins, "kube-network-policies", _network_policy_manifest())
-        wait_for("kube-network-policies Ready on every node", lambda: network_policy_ready(topology),
-                 TIMEOUTS["network-policy"], components.names(node_count, shape), culprit="addons")
+        _apply(bins, "kube-network-policies", addons.network_policy_manifest())
+        wait_for("kube-network-policies Ready on every node", lambda: addons.network_policy_ready(topology),
+                 TIMEOUTS["network-policy"], components.names(node_count, shape, cni), culprit="addons")
     say("deploying CoreDNS")
     if shape == "kubeadm":
         _apply(bins, "CoreDNS", kubeadm.coredns_manifest(topology, kubeadm.module_dir()))
         wait_for(f"{kubeadm.COREDNS_REPLICAS} CoreDNS replicas Ready",
-                 lambda: coredns_replicas_ready(topology, kubeadm.COREDNS_REPLICAS),
-                 TIMEOUTS["coredns"], components.names(node_count, shape), culprit="addons")
+                 lambda: addons.coredns_replicas_ready(topology, kubeadm.COREDNS_REPLICAS),
+                 TIMEOUTS["coredns"], components.names(node_count, shape, cni), culprit="addons")
     else:
-        _apply(bins, "CoreDNS", _coredns_manifest(topology))
-    wait_for("CoreDNS answering on the kube-dns ClusterIP", lambda: dns_answers(topology),
-             TIMEOUTS["coredns"], components.names(node_count, shape), consecutive=3)
+        _apply(bins, "CoreDNS", addons.coredns_manifest(topology))
+    wait_for("CoreDNS answering on the kube-dns ClusterIP", lambda: addons.dns_answers(topology),
+             TIMEOUTS["coredns"], components.names(node_count, shape, cni), consecutive=3)
     say(f"cluster up in {time.monotonic() - t0:.0f}s; export KUBECONFIG={paths.ADMIN_KUBECONFIG}")

@@ -83,6 +83,8 @@ use(DEFAULT_RELEASE)
 
 # NetworkPolicy implementation of `up --network-policy` (the one kindnet embeds), its upstream image name.
 KUBE_NETWORK_POLICIES = "v0.8.0"
+# Overlay CNI of `up --cni flannel` (VXLAN), run per node as k3s embeds it.
+FLANNEL = "v0.28.10"
 OPTIONAL_IMAGES = {
     "kube-network-policies": f"registry.k8s.io/networking/kube-network-policies:{KUBE_NETWORK_POLICIES}",
 }

@@ -33,6 +33,8 @@ def decide(record: dict | None, rows: list[tuple[str, bool, str]], daemons: list
             shape += ("--network-policy",)
         if record.get("shape", "local") != "local":
             shape += ("--shape", record["shape"])
+        if record.get("cni", "routes") != "routes":
+            shape += ("--cni", record["cni"])
         return Decision("up", shape, "the local cluster's record remains but none of its processes runs: "
                                      "starting it again with its options")
     failing = [f"{name}: {detail}" for name, ok, detail in rows if not ok]
@@ -48,7 +50,7 @@ def inspect() -> Decision:
     record = state.load()
     try:
         rows = status.checks()
-        daemons = components.names(record.get("nodes", 1), record.get("shape", "local")) if record else []
+        daemons = components.of_record(record) if record else []
     except Exception as err:  # noqa: BLE001 - a record status cannot read is unhealthy, named in one line
         return Decision("unhealthy", (), f"the local cluster's status cannot be read ({type(err).__name__}: "
                                          f"{err}); see `{STATUS_COMMAND}`")

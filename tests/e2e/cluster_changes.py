@@ -9,7 +9,7 @@ import time
 from kubernetes import client
 
 from localcluster.topology import Topology
-from localcluster.up import dns_answers
+from localcluster.addons import dns_answers
 
 
 def restart_coredns(core: client.CoreV1Api, topology: Topology) -> None:

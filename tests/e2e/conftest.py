@@ -37,6 +37,7 @@ class LocalCluster:
     nodes: int = 1
     network_policy: bool = False        # NetworkPolicy enforced (up --network-policy)
     shape: str = "local"                # up --shape: "kubeadm" runs kube-proxy as a DaemonSet, CoreDNS x2
+    cni: str = "routes"                 # up --cni: "flannel" carries cross-node pod traffic over VXLAN
 
     @property
     def families(self) -> list[str]:
@@ -74,8 +75,9 @@ def _local_cluster():
         policy = ["--network-policy"] if os.environ.get("LOCALCLUSTER_NETWORK_POLICY") == "1" else []
         release = os.environ.get("LOCALCLUSTER_KUBERNETES_VERSION", versions.DEFAULT_RELEASE)
         shape = os.environ.get("LOCALCLUSTER_SHAPE", "local")
+        cni = os.environ.get("LOCALCLUSTER_CNI", "routes")
         up = localcluster_cli("up", "--kubernetes-version", release, "--proxy-mode", mode, "--ip-family", family,
-                              "--cluster-domain", domain, "--nodes", nodes, "--shape", shape, *policy,
+                              "--cluster-domain", domain, "--nodes", nodes, "--shape", shape, "--cni", cni, *policy,
                               timeout_s=UP_TIMEOUT_S)
         if up.returncode != 0:
             if not foreign:
@@ -91,7 +93,7 @@ def _local_cluster():
     versions.use(doc.get("kubernetes_version"))        # what the tests build and compare is the cluster's
     yield LocalCluster(paths.ADMIN_KUBECONFIG, doc["proxy_mode"], doc["ip_family"], started_here,
                        doc.get("cluster_domain", "cluster.local"), doc.get("nodes", 1),
-                       bool(doc.get("network_policy")), doc.get("shape", "local"))
+                       bool(doc.get("network_policy")), doc.get("shape", "local"), doc.get("cni", "routes"))
     if started_here:
         down = localcluster_cli("down", timeout_s=DOWN_TIMEOUT_S)
         assert down.returncode == 0, f"`python -m localcluster down` exited {down.returncode}:\n{tail(down)}"

@@ -19,7 +19,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from localcluster import components, configs, paths, pki, versions
 from localcluster.topology import (APISERVER_PORT, CLUSTER_DOMAIN, CNI_NETWORK, IP_FAMILIES, NODE_NAME,
                                    POD_BRIDGE, Topology)
-from localcluster.up import _coredns_manifest, _network_policy_manifest
+from localcluster.addons import coredns_manifest, network_policy_manifest
 
 REAL_STATE, REAL_RUN = paths.STATE, paths.RUN
 
@@ -192,7 +192,7 @@ def test_containerd_config_is_valid_toml(state):
 @pytest.mark.parametrize("family", IP_FAMILIES)
 def test_coredns_manifest_service_addresses(family):
     topo = Topology(family)
-    docs = [d for d in yaml.safe_load_all(_coredns_manifest(topo)) if d]
+    docs = [d for d in yaml.safe_load_all(coredns_manifest(topo)) if d]
     (svc,) = [d for d in docs if d["kind"] == "Service"]
     assert svc["metadata"] == {"name": "kube-dns", "namespace": "kube-system",
                                "labels": {"k8s-app": "kube-dns", "kubernetes.io/name": "CoreDNS"}}
@@ -207,7 +207,7 @@ def test_coredns_manifest_service_addresses(family):
 
 
 def test_network_policy_manifest_is_upstream_install_yaml_with_the_pinned_image():
-    docs = [d for d in yaml.safe_load_all(_network_policy_manifest()) if d]
+    docs = [d for d in yaml.safe_load_all(network_policy_manifest()) if d]
     assert [d["kind"] for d in docs] == ["ClusterRole", "ClusterRoleBinding", "ServiceAccount", "DaemonSet"]
     ds = docs[-1]
     assert ds["metadata"]["namespace"] == "kube-system" and ds["metadata"]["labels"]["k8s-app"] == "kube-network-policies"
