@@ -25,19 +25,21 @@ INSPECTOR_PURPOSES = ["inspector"] + [f"inspector-gw{i}" for i in range(64)]
 UID_MESSAGE = "must be in the ranges: [{}, {}]".format(*admission_webhook.UID_RANGE)
 
 
-def suite_namespaces_selector() -> dict:
+def suite_namespaces_selector(inspector: bool = False) -> dict:
+    """The suite's namespaces: the test pods' (default), or the node inspector's."""
     return {"matchExpressions": [{"key": MANAGED[0], "operator": "In", "values": [MANAGED[1]]},
-                                 {"key": PURPOSE, "operator": "NotIn", "values": INSPECTOR_PURPOSES}]}
+                                 {"key": PURPOSE, "operator": "In" if inspector else "NotIn",
+                                  "values": INSPECTOR_PURPOSES}]}
 
 
-def webhook_configuration(hook: admission_webhook.Webhook) -> dict:
+def webhook_configuration(hook: admission_webhook.Webhook, inspector: bool = False) -> dict:
     return {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
             "metadata": {"name": NAME},
             "webhooks": [{"name": "pods.svcconf-test.example", "admissionReviewVersions": ["v1"],
                           "clientConfig": {"url": hook.url, "caBundle": base64.b64encode(hook.ca_pem).decode()},
                           "rules": [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"],
                                      "resources": ["pods"], "scope": "Namespaced"}],
-                          "namespaceSelector": suite_namespaces_selector(),
+                          "namespaceSelector": suite_namespaces_selector(inspector),
                           "failurePolicy": "Fail", "sideEffects": "None", "timeoutSeconds": 5,
                           "reinvocationPolicy": "Never"}]}
 
@@ -62,6 +64,13 @@ def _mesh_took_effect(core: client.CoreV1Api) -> bool:
     return isinstance(pod, dict) and admission_webhook.SIDECAR in [c["name"] for c in pod["spec"]["containers"]]
 
 
+def _host_network_stripped(core: client.CoreV1Api) -> bool:
+    pod = _probe_pod()
+    pod["spec"]["hostNetwork"] = True
+    stored = _dry_run(core, pod)
+    return isinstance(stored, dict) and not stored["spec"].get("hostNetwork")
+
+
 def _uid_took_effect(core: client.CoreV1Api) -> bool:
     pod = _dry_run(core, _probe_pod())
     return isinstance(pod, dict) and pod["spec"]["securityContext"].get("runAsUser") == admission_webhook.UID_RANGE[0]
@@ -82,10 +91,10 @@ def _has_default_service_account(core: client.CoreV1Api) -> bool:
 
 
 @contextlib.contextmanager
-def probe_namespace(core: client.CoreV1Api):
+def probe_namespace(core: client.CoreV1Api, purpose: str = "admission-probe"):
     """A namespace labelled as the suite's, for the dry runs; gone again before the block's run."""
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(
-        name=PROBE_NS, labels={MANAGED[0]: MANAGED[1], PURPOSE: "admission-probe"})))
+        name=PROBE_NS, labels={MANAGED[0]: MANAGED[1], PURPOSE: purpose})))
     try:
         _streak(lambda: _has_default_service_account(core), f"the default ServiceAccount of {PROBE_NS}")
         yield
@@ -114,14 +123,16 @@ def _streak(check, what: str, deadline_s: float = 60) -> None:
 
 @contextlib.contextmanager
 def mutating_webhook(api_client, mode: str):
-    """The webhook server running and registered for the suite's (non-inspector) pods. Yields the
-    admission_webhook.Webhook (its `mutated` list). Nothing is left on exit, also after a failure."""
+    """The webhook server running and registered for the suite's test pods (strip-host-network: for the
+    node inspector's pods only). Yields the admission_webhook.Webhook (its `mutated` list). Nothing is left
+    on exit, also after a failure."""
     core, adm = client.CoreV1Api(api_client), client.AdmissionregistrationV1Api(api_client)
-    took_effect = _mesh_took_effect if mode == "mesh" else _uid_took_effect
+    inspector = mode == "strip-host-network"
+    took_effect = {"mesh": _mesh_took_effect, "strip-host-network": _host_network_stripped}.get(mode, _uid_took_effect)
     with admission_webhook.serving(mode) as hook:
-        adm.create_mutating_webhook_configuration(webhook_configuration(hook))
+        adm.create_mutating_webhook_configuration(webhook_configuration(hook, inspector))
         try:
-            with probe_namespace(core):
+            with probe_namespace(core, INSPECTOR_PURPOSES[0] if inspector else "admission-probe"):
                 _streak(lambda: took_effect(core), f"the {mode} webhook")
             yield hook
         finally:

@@ -23,7 +23,6 @@ def sidecar_image() -> str:
     from localcluster import versions
     return versions.IMAGES["pause"]
 UID_RANGE = (1000660000, 1000669999)              # one namespace's range under OpenShift's restricted SCC
-MODES = ("mesh", "openshift-uid")
 
 
 def _escape(key: str) -> str:
@@ -84,7 +83,16 @@ def openshift_uid_patch(pod: dict) -> list[dict]:
     return ops
 
 
-PATCHES = {"mesh": mesh_patch, "openshift-uid": openshift_uid_patch}
+def host_network_stripped_patch(pod: dict) -> list[dict]:
+    """What a sandboxing policy (or a mistaken mutation) does to a host-network pod: it gets a network
+    namespace of its own, empty, instead of the node's."""
+    if not (pod.get("spec") or {}).get("hostNetwork"):
+        return []
+    return [{"op": "replace", "path": "/spec/hostNetwork", "value": False}]
+
+
+PATCHES = {"mesh": mesh_patch, "openshift-uid": openshift_uid_patch, "strip-host-network": host_network_stripped_patch}
+MODES = tuple(PATCHES)
 
 
 def review_response(review: dict, mode: str) -> dict:

@@ -8,7 +8,8 @@ Cells (CELLS below): `one-node` is 1 node iptables/IPv4 with the smoke test, the
 CI fault catalogue; `three-node` is 3 nodes nftables/dual-stack enforcing NetworkPolicy with the smoke
 test, the healthy exact map, CoreDNS naming endpoints after their pods, a ghost Node and a default-deny
 in every run namespace; `three-node-kubeadm` the same on the kubeadm shape, plus CoreDNS with autopath
-and verified pod records (CI's second pass). Takes 10 to 20 minutes per cell on 2 cores; the local
+and verified pod records; `three-node-kubeadm-flannel` also over flannel's VXLAN, with a replaced
+kube-proxy's stale rules (CI's second pass). Takes 10 to 20 minutes per cell on 2 cores; the local
 cluster must be down (a cell that finds it up stops before touching it).
 """
 
@@ -53,6 +54,17 @@ CELLS = {
                   "tests/e2e/test_production_conditions.py", "tests/e2e/test_network_policies.py", "--on-demand",
                   "-k", "test_smoke or test_healthy_cluster_passes_every_core_check or endpoint-pod-names "
                         "or autopath or ghost_node or default_deny"],
+    },
+    "three-node-kubeadm-flannel": {
+        "up": ["--proxy-mode", "nftables", "--ip-family", "dual", "--nodes", "3", "--network-policy",
+               "--shape", "kubeadm", "--cni", "flannel"],
+        "env": {"LOCALCLUSTER_PROXY_MODE": "nftables", "LOCALCLUSTER_IP_FAMILY": "dual", "LOCALCLUSTER_NODES": "3",
+                "LOCALCLUSTER_NETWORK_POLICY": "1", "LOCALCLUSTER_SHAPE": "kubeadm", "LOCALCLUSTER_CNI": "flannel"},
+        "tests": ["tests/e2e/test_smoke.py", "tests/e2e/test_suite_verdicts.py", "tests/e2e/test_healthy_variants.py",
+                  "tests/e2e/test_production_conditions.py", "tests/e2e/test_network_policies.py",
+                  "tests/e2e/test_stale_rules.py", "--on-demand",
+                  "-k", "test_smoke or test_healthy_cluster_passes_every_core_check or endpoint-pod-names "
+                        "or autopath or ghost_node or default_deny or stale"],
     },
 }
 RESULTS = ROOT / "docs" / "releases.json"
@@ -104,7 +116,8 @@ def render(rows: list[dict]) -> str:
              "(release, cell), the last run of each. `one-node`: 1 node iptables/IPv4, smoke + healthy exact map + "
              "the CI fault catalogue. `three-node`: 3 nodes nftables/dual-stack with NetworkPolicy enforced, smoke + "
              "healthy exact map + endpoint-pod-names + ghost Node + default-deny. `three-node-kubeadm`: the same "
-             "on the kubeadm shape, + autopath. Build is `localcluster build` "
+             "on the kubeadm shape, + autopath; `three-node-kubeadm-flannel` also over flannel, + stale rules. "
+             "Build is `localcluster build` "
              "(cold: nothing cached for that release; 2 cores), up is `localcluster up`.", "",
              "| release | cell | date | build | up | tests | result |", "|---|---|---|---|---|---|---|"]
     for r in sorted(rows, key=lambda r: (tuple(map(int, r["release"][1:].split("."))), r["cell"])):

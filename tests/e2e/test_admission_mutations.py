@@ -96,3 +96,28 @@ def test_openshift_uid_range_with_auto_uid(local_cluster, tmp_path, kube_api):
     assert UID_RANGE[0] in uids.values(), f"no pod of the run ran with the assigned UID {UID_RANGE[0]}: {uids}"
     outside = {k: u for k, u in uids.items() if u != UID_RANGE[0]}
     assert not outside, f"pods not given the assigned UID: {outside}"
+
+
+def test_inspector_without_host_network_blocks_the_proxy_checks(local_cluster, tmp_path, kube_api):
+    """Issue 17 item 11: a mutation strips hostNetwork from the node inspector's pods (as a sandboxing
+    policy would), so each dumps an empty network namespace of its own. That is never taken for "no
+    kube-proxy here" (a kube-proxy replacement, PROXY-05 not-supported): the dump is not proven to be the
+    node's, so the PROXY checks are blocked, saying why; everything else is healthy."""
+    import expected_outcomes
+    from suite_runs import outcomes
+    with admission.mutating_webhook(kube_api, "strip-host-network") as hook:
+        start = time.monotonic()
+        code, doc, output = run_suite(local_cluster.kubeconfig, tmp_path)
+        wall_s = time.monotonic() - start
+    record("admission-inspector-host-network-stripped", wall_s=round(wall_s, 1), suite_s=suite_seconds(doc),
+           exit=code, pods_mutated=len(hook.mutated))
+    assert hook.mutated, "no inspector pod was mutated (the condition did not happen)"
+    expected = expected_outcomes.healthy(local_cluster.ip_family, expected_outcomes.collected_items())
+    expected.update({("clusterip-deployment", "PROXY-01", "-"): "blocked",
+                     ("clusterip-deployment", "PROXY-02", "-"): "blocked"})
+    wrong = expected_outcomes.diff(expected, outcomes(doc))
+    assert not wrong, "outcomes differ from the expected map:\n" + "\n".join(wrong) + f"\n{output[-3000:]}"
+    reasons = {r["reason"] for r in doc["results"] if r["outcome"] == "blocked"}
+    assert reasons and all("not the node's network namespace" in r for r in reasons), reasons
+    assert doc.get("verdict") == "incomplete" and code == 8, f"exit {code}, verdict {doc.get('verdict')}"
+    nothing_left(kube_api, "an inspector without hostNetwork", output)

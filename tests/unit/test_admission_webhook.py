@@ -40,6 +40,13 @@ def _pod(**spec) -> dict:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {**base, **spec}}
 
 
+def test_strip_host_network_gives_a_host_network_pod_its_own_namespace():
+    assert webhook.host_network_stripped_patch(_pod(hostNetwork=True)) == [
+        {"op": "replace", "path": "/spec/hostNetwork", "value": False}]
+    assert webhook.host_network_stripped_patch(_pod()) == []
+    assert webhook.host_network_stripped_patch(_pod(hostNetwork=False)) == []
+
+
 def test_mesh_adds_a_restricted_sidecar_and_read_only_roots():
     pod = _pod(initContainers=[{"name": "init", "image": "busybox"}])
     out = _apply(pod, webhook.mesh_patch(pod))
@@ -92,7 +99,7 @@ def _post(url: str, ca_pem: bytes, review: dict) -> dict:
 
 @pytest.mark.parametrize("mode", webhook.MODES)
 def test_the_server_answers_an_admission_review_over_tls(mode):
-    pod = _pod()
+    pod = _pod(hostNetwork=True) if mode == "strip-host-network" else _pod()
     review = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
               "request": {"uid": "7f0c", "kind": {"group": "", "version": "v1", "kind": "Pod"},
                           "namespace": "svcconf-x-client", "operation": "CREATE", "object": pod}}
