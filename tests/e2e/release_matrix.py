@@ -29,43 +29,28 @@ sys.path.insert(0, str(ROOT))
 
 from localcluster import build, versions  # noqa: E402
 
+def _cell(options: dict, files: list[str], selected: list[str]) -> dict:
+    """One cell: `up`'s options (True: a flag without value), the same as the e2e fixture's
+    LOCALCLUSTER_<OPTION> variables, and the tests it runs (tests/e2e files, -k names)."""
+    up = [a for k, v in options.items() for a in ([f"--{k}"] if v is True else [f"--{k}", str(v)])]
+    env = {"LOCALCLUSTER_" + k.upper().replace("-", "_"): "1" if v is True else str(v) for k, v in options.items()}
+    # The ghost Node is an on-demand condition (CI runs it on its 3-node pass): --on-demand selects it.
+    tests = [f"tests/e2e/{f}.py" for f in files] + (["--on-demand"] if "ghost_node" in selected else [])
+    return {"up": up, "env": env, "tests": tests + ["-k", " or ".join(selected)]}
+
+
+HEALTHY = ["test_smoke", "test_healthy_cluster_passes_every_core_check"]
+THREE_NODES = {"proxy-mode": "nftables", "ip-family": "dual", "nodes": 3, "network-policy": True}
+THREE_NODE_FILES = ["test_smoke", "test_suite_verdicts", "test_healthy_variants", "test_production_conditions",
+                    "test_network_policies"]
+THREE_NODE_TESTS = HEALTHY + ["endpoint-pod-names", "ghost_node", "default_deny"]
 CELLS = {
-    "one-node": {
-        "up": ["--proxy-mode", "iptables", "--ip-family", "ipv4", "--nodes", "1"],
-        "env": {"LOCALCLUSTER_PROXY_MODE": "iptables", "LOCALCLUSTER_IP_FAMILY": "ipv4", "LOCALCLUSTER_NODES": "1"},
-        "tests": ["tests/e2e/test_smoke.py", "tests/e2e/test_suite_verdicts.py", "tests/e2e/test_fault_catalogue.py",
-                  "-k", "test_smoke or test_healthy_cluster_passes_every_core_check or test_fault_gives_exactly"],
-    },
-    "three-node": {
-        "up": ["--proxy-mode", "nftables", "--ip-family", "dual", "--nodes", "3", "--network-policy"],
-        "env": {"LOCALCLUSTER_PROXY_MODE": "nftables", "LOCALCLUSTER_IP_FAMILY": "dual", "LOCALCLUSTER_NODES": "3",
-                "LOCALCLUSTER_NETWORK_POLICY": "1"},
-        "tests": ["tests/e2e/test_smoke.py", "tests/e2e/test_suite_verdicts.py", "tests/e2e/test_healthy_variants.py",
-                  "tests/e2e/test_production_conditions.py", "tests/e2e/test_network_policies.py", "--on-demand",
-                  "-k", "test_smoke or test_healthy_cluster_passes_every_core_check or endpoint-pod-names "
-                        "or ghost_node or default_deny"],
-    },
-    "three-node-kubeadm": {
-        "up": ["--proxy-mode", "nftables", "--ip-family", "dual", "--nodes", "3", "--network-policy",
-               "--shape", "kubeadm"],
-        "env": {"LOCALCLUSTER_PROXY_MODE": "nftables", "LOCALCLUSTER_IP_FAMILY": "dual", "LOCALCLUSTER_NODES": "3",
-                "LOCALCLUSTER_NETWORK_POLICY": "1", "LOCALCLUSTER_SHAPE": "kubeadm"},
-        "tests": ["tests/e2e/test_smoke.py", "tests/e2e/test_suite_verdicts.py", "tests/e2e/test_healthy_variants.py",
-                  "tests/e2e/test_production_conditions.py", "tests/e2e/test_network_policies.py", "--on-demand",
-                  "-k", "test_smoke or test_healthy_cluster_passes_every_core_check or endpoint-pod-names "
-                        "or autopath or ghost_node or default_deny"],
-    },
-    "three-node-kubeadm-flannel": {
-        "up": ["--proxy-mode", "nftables", "--ip-family", "dual", "--nodes", "3", "--network-policy",
-               "--shape", "kubeadm", "--cni", "flannel"],
-        "env": {"LOCALCLUSTER_PROXY_MODE": "nftables", "LOCALCLUSTER_IP_FAMILY": "dual", "LOCALCLUSTER_NODES": "3",
-                "LOCALCLUSTER_NETWORK_POLICY": "1", "LOCALCLUSTER_SHAPE": "kubeadm", "LOCALCLUSTER_CNI": "flannel"},
-        "tests": ["tests/e2e/test_smoke.py", "tests/e2e/test_suite_verdicts.py", "tests/e2e/test_healthy_variants.py",
-                  "tests/e2e/test_production_conditions.py", "tests/e2e/test_network_policies.py",
-                  "tests/e2e/test_stale_rules.py", "--on-demand",
-                  "-k", "test_smoke or test_healthy_cluster_passes_every_core_check or endpoint-pod-names "
-                        "or autopath or ghost_node or default_deny or stale"],
-    },
+    "one-node": _cell({"proxy-mode": "iptables", "ip-family": "ipv4", "nodes": 1},
+                      ["test_smoke", "test_suite_verdicts", "test_fault_catalogue"], HEALTHY + ["test_fault_gives_exactly"]),
+    "three-node": _cell(THREE_NODES, THREE_NODE_FILES, THREE_NODE_TESTS),
+    "three-node-kubeadm": _cell({**THREE_NODES, "shape": "kubeadm"}, THREE_NODE_FILES, THREE_NODE_TESTS + ["autopath"]),
+    "three-node-kubeadm-flannel": _cell({**THREE_NODES, "shape": "kubeadm", "cni": "flannel"},
+                                        THREE_NODE_FILES + ["test_stale_rules"], THREE_NODE_TESTS + ["autopath", "stale"]),
 }
 RESULTS = ROOT / "docs" / "releases.json"
 TABLE = ROOT / "docs" / "RELEASES.md"
