@@ -73,10 +73,9 @@ def _start_flannel(bins, flannel_bin, topology: Topology, started: list[str], sa
                  TIMEOUTS["overlay"], started, culprit="flanneld")
 
 
-def _kubeadm_addons(bins, topology: Topology, proxy_mode: str, overrides: dict, say) -> None:
+def _kubeadm_addons(bins, topology: Topology, proxy_mode: str, overrides: dict, module: Path, say) -> None:
     """What `kubeadm init` does after the control plane: label (and, with workers, taint) the
     control-plane node, deploy kube-proxy as a DaemonSet from its ConfigMap."""
-    module = kubeadm.module_dir()
     node0 = topology.node_list[0].name
     labelled = _kubectl(bins, "label", "node", node0, f"{kubeadm.CONTROL_PLANE_TAINT}=", "--overwrite")
     if labelled.returncode != 0:
@@ -86,7 +85,8 @@ def _kubeadm_addons(bins, topology: Topology, proxy_mode: str, overrides: dict, 
     _apply(bins, "kube-proxy", kubeadm.kube_proxy_manifest(
         topology, kubeadm.kube_proxy_config(topology, proxy_mode, overrides), module))
     wait_for("kube-proxy Ready on every node", lambda: addons.daemonset_ready(topology, "kube-proxy"),
-             TIMEOUTS["kube-proxy"], components.names(topology.nodes, topology.shape, topology.cni), culprit="addons")
+             TIMEOUTS["kube-proxy"], components.names(topology.nodes, topology.shape, topology.cni),
+             culprit="addons")
 
 
 def _start_control_plane(topology: Topology, say, bins, archives: list[Path]) -> list[str]:
@@ -237,20 +237,22 @@ def up(proxy_mode: str, ip_family: str, say=print, cluster_domain: str = CLUSTER
     _start_nodes(bins, topology, archives, started, say)
     if flannel_bin:
         _start_flannel(bins, flannel_bin, topology, started, say)
-    if shape == "kubeadm":
-        _kubeadm_addons(bins, topology, proxy_mode, kube_proxy_overrides, say)
+    daemons = components.names(node_count, shape, cni)
+    module = kubeadm.module_dir() if shape == "kubeadm" else None      # its addon templates
+    if module:
+        _kubeadm_addons(bins, topology, proxy_mode, kube_proxy_overrides, module, say)
     if network_policy:
         _apply(bins, "kube-network-policies", addons.network_policy_manifest())
         wait_for("kube-network-policies Ready on every node", lambda: addons.network_policy_ready(topology),
-                 TIMEOUTS["network-policy"], components.names(node_count, shape, cni), culprit="addons")
+                 TIMEOUTS["network-policy"], daemons, culprit="addons")
     say("deploying CoreDNS")
     if shape == "kubeadm":
-        _apply(bins, "CoreDNS", kubeadm.coredns_manifest(topology, kubeadm.module_dir()))
+        _apply(bins, "CoreDNS", kubeadm.coredns_manifest(topology, module))
         wait_for(f"{kubeadm.COREDNS_REPLICAS} CoreDNS replicas Ready",
                  lambda: addons.coredns_replicas_ready(topology, kubeadm.COREDNS_REPLICAS),
-                 TIMEOUTS["coredns"], components.names(node_count, shape, cni), culprit="addons")
+                 TIMEOUTS["coredns"], daemons, culprit="addons")
     else:
         _apply(bins, "CoreDNS", addons.coredns_manifest(topology))
     wait_for("CoreDNS answering on the kube-dns ClusterIP", lambda: addons.dns_answers(topology),
-             TIMEOUTS["coredns"], components.names(node_count, shape, cni), consecutive=3)
+             TIMEOUTS["coredns"], daemons, consecutive=3)
     say(f"cluster up in {time.monotonic() - t0:.0f}s; export KUBECONFIG={paths.ADMIN_KUBECONFIG}")
